@@ -1,0 +1,32 @@
+# Quick start: `make run` serves the bundled corpus; `make test` runs every test and the eval gate.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: install run test test-fast lint clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+run: install
+	$(VENV)/bin/qa serve --host 127.0.0.1 --port $(PORT)
+
+test: install
+	$(PY) -m pytest -q
+
+test-fast: install
+	$(PY) -m pytest -q -m "not model and not eval"
+
+lint: install
+	$(VENV)/bin/ruff check qa tests
+	$(VENV)/bin/mypy
+
+clean:
+	rm -rf $(VENV) index/*/ .pytest_cache

@@ -1,0 +1,1 @@
+"""Files -> Document (sections, paragraphs) -> Chunk. Structure detection for PDF-to-text messes."""

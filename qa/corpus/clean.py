@@ -1,0 +1,48 @@
+"""Display cleanup: the source words of a span without layout markup. Never rewords.
+
+Applied to passage `text` and heading names only; offsets always index the raw file.
+"""
+
+from __future__ import annotations
+
+import re
+
+_FOOTNOTE_NUMBER = re.compile(r"^<sup>(\d+)</sup>\s*", re.MULTILINE)  # a footnote's own number
+_SUP = re.compile(r"<sup>[^<]*</sup>")  # footnote reference numbers
+_AUTOLINK = re.compile(r"<((?:https?://|mailto:)[^>\s]+)>")
+_TAG = re.compile(r"</?[A-Za-z][^>]*>|<>")
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_BOLD = re.compile(r"\*\*")
+_ITALIC = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
+_LEADING_STAR = re.compile(r"^\*(?=\S)", re.MULTILINE)
+_ESCAPE = re.compile(r"\\+([\\`*_{}\[\]()#+\-.!$])")
+_HEADING_HASHES = re.compile(r"^#{1,6}\s+", re.MULTILINE)
+_SPACES = re.compile(r"[ \u00a0\u2009\u202f\u200b]+")
+
+
+def clean_text(raw: str) -> str:
+    """Remove markup and layout whitespace from a raw source slice.
+
+    >>> clean_text("costs of \\\\$14 billion.<sup>7</sup> **Putin** said *no*")
+    'costs of $14 billion. Putin said no'
+    >>> clean_text("Time\\tPlace")
+    'Time | Place'
+    """
+    text = _FOOTNOTE_NUMBER.sub(r"\1 ", raw)
+    text = _SUP.sub("", text)
+    text = _AUTOLINK.sub(r"\1", text)
+    text = _TAG.sub("", text)
+    text = _LINK.sub(r"\1", text)
+    text = _BOLD.sub("", text)
+    text = _ITALIC.sub(r"\1", text)
+    text = _LEADING_STAR.sub("", text)
+    text = _ESCAPE.sub(r"\1", text)
+    text = _HEADING_HASHES.sub("", text)
+    text = text.replace("\t", " | ")
+    lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def clean_heading(raw: str) -> str:
+    """A heading as it reads: markup removed, all whitespace (line breaks too) collapsed."""
+    return " ".join(clean_text(raw).split())

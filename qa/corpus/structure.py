@@ -1,0 +1,165 @@
+"""Blocks with roles -> a section tree, and reading paragraphs rejoined across page breaks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from qa.corpus.blocks import Block
+from qa.corpus.roles import BACK_MATTER, BOILERPLATE_HEADING, Roles, _norm
+from qa.corpus.spans import text_from_spans
+from qa.types import Paragraph, Section, Span
+
+CONTINUES_UPPER_MIN_CHARS = 100  # a cut paragraph this long may continue with a capital
+
+
+def build_sections(
+    blocks: list[Block], roles: Roles, title: str | None, text_len: int
+) -> list[Section]:
+    """Give each heading a level and path.
+
+    Heading markup from PDF conversion is unreliable, so levels come from what a reader sees:
+    the document title is level 1; articles (headings with a byline) and back matter sit one
+    below it; every other heading inside an article is one below the article, whatever its
+    markup; elsewhere Markdown depth counts relative to the shallowest heading.
+    """
+    heads = [b for b in blocks if roles.role.get(b.index) == "heading"]
+    title_index = next(
+        (b.index for b in heads if title and _norm(roles.heading_text[b.index]) == _norm(title)),
+        None,
+    )
+    base = 2 if title_index is not None else 1
+    md_levels = [b.md_level for b in heads if b.md_level and b.index != title_index]
+    md_top = min(md_levels) if md_levels else 0
+
+    raw: list[tuple[Block, int, str | None, bool]] = []  # block, level, author, boilerplate
+    article_level: int | None = None
+    article_author: str | None = None
+    for b in heads:
+        text = roles.heading_text[b.index]
+        author = roles.byline.get(b.index)
+        boiler = bool(BOILERPLATE_HEADING.match(text))
+        if b.index == title_index:
+            level = 1
+        elif author is not None:
+            level, article_level, article_author = base, base, author
+        elif BACK_MATTER.match(text) or boiler:
+            level, article_level, article_author = base, None, None
+        elif article_level is not None:
+            level, author = article_level + 1, article_author
+        elif b.md_level and md_top:
+            level = base + b.md_level - md_top
+        else:
+            level = base
+        raw.append((b, level, author, boiler))
+
+    sections: list[Section] = []
+    stack: list[tuple[int, str]] = []
+    for n, (b, level, author, boiler) in enumerate(raw):
+        while stack and stack[-1][0] >= level:
+            stack.pop()
+        stack.append((level, roles.heading_text[b.index]))
+        end = next((r[0].start for r in raw[n + 1 :] if r[1] <= level), text_len)
+        sections.append(
+            Section(
+                heading=roles.heading_text[b.index],
+                level=level,
+                path=tuple(h for _, h in stack),
+                start=b.start,
+                end=end,
+                author=author,
+                boilerplate=boiler,
+            )
+        )
+    return sections
+
+
+@dataclass(slots=True)
+class _Open:
+    """A paragraph being assembled from pieces."""
+
+    blocks: list[Block] = field(default_factory=list)
+    kind: str = "body"
+
+    @property
+    def complete(self) -> bool:
+        return not self.blocks or self.blocks[-1].complete or self.kind in {"table", "chronology"}
+
+
+def build_paragraphs(
+    source: str, blocks: list[Block], roles: Roles, sections: list[Section]
+) -> list[Paragraph]:
+    """Rejoin reading text cut by page breaks, footers, footnote blocks and pull quotes.
+
+    Body text and footnotes are two streams: a block that continues a cut sentence joins the
+    stream whose last paragraph is incomplete (a footnote only when footnotes follow it).
+    """
+    paragraphs: list[Paragraph] = []
+    body, note = _Open(), _Open(kind="footnote")
+    section_of = _section_lookup(sections)
+
+    def flush(par: _Open) -> _Open:
+        if par.blocks:
+            spans: tuple[Span, ...] = tuple((b.start, b.end) for b in par.blocks)
+            section = section_of(par.blocks[0].start)
+            if section is not None and not section.boilerplate:
+                text = text_from_spans(source, spans)
+                paragraphs.append(Paragraph(spans=spans, text=text, section=section, kind=par.kind))
+        return _Open(kind="footnote" if par.kind == "footnote" else "body")
+
+    for b in blocks:
+        role = roles.role.get(b.index)
+        if role == "heading":
+            body, note = flush(body), flush(note)
+            continue
+        if role == "footnote":
+            note = flush(note)
+            note.blocks.append(b)
+            continue
+        if role != "text":
+            continue  # boilerplate, byline, pull quote: lifted out, the paragraph around it rejoins
+        kind = _kind(b)
+        if kind == "body" and b.starts_lower:
+            nxt = _next_role(blocks, roles, b.index)
+            if not note.complete and (nxt == "footnote" or body.complete):
+                note.blocks.append(b)
+                continue
+            if not body.complete:
+                body.blocks.append(b)
+                continue
+        elif kind == "body" and not body.complete and len(body.blocks[-1].raw) >= CONTINUES_UPPER_MIN_CHARS:
+            body.blocks.append(b)
+            continue
+        body = flush(body)
+        body.kind = kind
+        body.blocks.append(b)
+        if kind != "body":
+            body = flush(body)
+    flush(body)
+    flush(note)
+    paragraphs.sort(key=lambda p: p.spans[0][0])
+    return paragraphs
+
+
+def _kind(b: Block) -> str:
+    if b.is_table:
+        return "table"
+    if b.is_chronology:
+        return "chronology"
+    if b.is_list:
+        return "list"
+    return "body"
+
+
+def _next_role(blocks: list[Block], roles: Roles, i: int) -> str | None:
+    return roles.role.get(i + 1) if i + 1 < len(blocks) else None
+
+
+def _section_lookup(sections: list[Section]):  # type: ignore[no-untyped-def]
+    def innermost(offset: int) -> Section | None:
+        best = None
+        for s in sections:
+            if s.start <= offset < s.end and (best is None or s.level >= best.level):
+                best = s
+        return best
+
+    return innermost

@@ -1,0 +1,151 @@
+"""`qa eval`: run the eval set, write a report, optionally gate on eval/thresholds.json.
+
+Heavy imports (the pipeline, torch) happen inside the command so `qa --help` stays instant.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from qa.settings import REPO_ROOT
+
+MODE_CHOICES = ("hybrid", "dense", "bm25", "all")
+ALL_MODES = ("hybrid", "dense", "bm25")
+
+
+def resolve_modes(requested: tuple[str, ...]) -> tuple[str, ...]:
+    """`all` means the three modes side by side; repeats collapse; default is hybrid.
+
+    >>> resolve_modes(()), resolve_modes(("bm25", "all")), resolve_modes(("dense", "dense"))
+    (('hybrid',), ('hybrid', 'dense', 'bm25'), ('dense',))
+    """
+    if not requested:
+        return ("hybrid",)
+    if "all" in requested:
+        return ALL_MODES
+    return tuple(dict.fromkeys(requested))
+
+
+@click.command("eval")
+@click.option(
+    "--questions",
+    "questions_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=REPO_ROOT / "eval" / "questions.jsonl",
+    show_default="eval/questions.jsonl",
+    help="The eval set (JSON lines).",
+)
+@click.option(
+    "--mode",
+    "modes",
+    type=click.Choice(MODE_CHOICES),
+    multiple=True,
+    help="Retrieval mode; repeat it, or use 'all' for hybrid, dense and bm25 side by side. "
+    "[default: hybrid]",
+)
+@click.option("-k", "k", type=click.IntRange(1, 50), default=10, show_default=True,
+              help="Passages asked for per question.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=REPO_ROOT / "eval" / "reports",
+    show_default="eval/reports",
+    help="Where the <UTC timestamp>/ report folder is written.",
+)
+@click.option(
+    "--gate",
+    is_flag=True,
+    help="Exit 1 if a metric of the gated mode misses eval/thresholds.json, naming the gap.",
+)
+@click.pass_context
+def eval_command(
+    ctx: click.Context,
+    questions_path: Path,
+    modes: tuple[str, ...],
+    k: int,
+    as_json: bool,
+    out_dir: Path,
+    gate: bool,
+) -> None:
+    """Measure retrieval quality on the eval set and write a report.
+
+    \b
+    Examples:
+      qa eval                       # hybrid, report in eval/reports/<timestamp>/
+      qa eval --mode all            # hybrid, dense and bm25 side by side
+      qa eval --json | jq '.modes.hybrid.overall["R@5"]'
+      qa eval --gate                # exit 1 if below eval/thresholds.json
+    """
+    import json
+
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from qa.evaluation.dataset import load_questions
+    from qa.evaluation.gate import gate_failures, load_thresholds
+    from qa.evaluation.report import report_dict, write_report
+    from qa.pipeline import Pipeline
+    from qa.settings import Settings
+
+    err = Console(stderr=True)
+    obj = ctx.obj if isinstance(ctx.obj, dict) else {}
+    settings = obj.get("settings") or Settings()
+    run_modes = resolve_modes(modes)
+    thresholds = load_thresholds() if gate else None
+    if thresholds is not None and thresholds.mode not in run_modes:
+        raise click.UsageError(
+            f"--gate checks mode {thresholds.mode!r}; add --mode {thresholds.mode} or --mode all"
+        )
+
+    questions = load_questions(questions_path, settings.corpus_dir)
+    pipeline = Pipeline.open(settings, progress=lambda message: err.log(message))
+
+    from qa.evaluation.runner import run_eval
+
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task("eval", total=len(questions) * len(run_modes))
+        finished: dict[str, int] = {}
+
+        def step(mode: str, done: int, total: int) -> None:
+            finished[mode] = done
+            bar.update(task, completed=sum(finished.values()), description=f"eval {mode}")
+
+        report = run_eval(pipeline, questions, modes=run_modes, k=k, progress=step)
+
+    extra = {"questions_file": str(questions_path)}
+    folder = write_report(report, out_dir, **extra)
+    err.print(f"report written to {folder}")
+    if as_json:
+        click.echo(json.dumps(report_dict(report, **extra), indent=2, ensure_ascii=False))
+    else:
+        _print_tables(report)
+
+    if thresholds is not None:
+        failures = gate_failures(report.run(thresholds.mode).metrics["overall"], thresholds)
+        if failures:
+            err.print(f"[red]gate failed ({thresholds.mode}):[/red]")
+            for line in failures:
+                err.print(f"  {line}", markup=False)
+            ctx.exit(1)
+        err.print(f"[green]gate passed ({thresholds.mode})[/green]")
+
+
+def _print_tables(report) -> None:  # noqa: ANN001 - EvalReport, imported lazily
+    from rich.console import Console
+    from rich.table import Table
+
+    from qa.evaluation.report import COLUMNS, format_value
+
+    out = Console()
+    for run in report.runs:
+        table = Table(title=f"{run.mode} (k={report.k})")
+        table.add_column("group")
+        for name in COLUMNS:
+            table.add_column(name, justify="right")
+        for group, values in run.metrics.items():
+            table.add_row(group, *(format_value(name, values.get(name)) for name in COLUMNS))
+        out.print(table)

@@ -1,0 +1,94 @@
+"""Pipeline: the one core that the API, the CLI and the eval harness call.
+
+question -> (embed, dense search, BM25, fuse) -> hits -> answer (passages, highlights, abstention)
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Literal
+
+from qa.answer import build_answer
+from qa.errors import InvalidQuestion, UnknownDocument
+from qa.index.embedder import Embedder, load_embedder
+from qa.index.store import IndexStore, ensure_index
+from qa.retrieval.hybrid import HybridRetriever
+from qa.settings import Settings
+from qa.types import Answer, DocumentInfo
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["hybrid", "dense", "bm25"]
+MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
+
+
+class Pipeline:
+    def __init__(self, store: IndexStore, embedder: Embedder, settings: Settings) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.settings = settings
+        self.retriever = HybridRetriever(store, embedder, settings)
+
+    @classmethod
+    def open(
+        cls,
+        settings: Settings,
+        *,
+        build_if_missing: bool = True,
+        progress: Callable[[str], None] | None = None,
+    ) -> Pipeline:
+        """Load the index (building it first when none exists) and the embedder."""
+        embedder = load_embedder(settings.embedder)
+        store = ensure_index(settings, embedder, build_if_missing=build_if_missing, progress=progress)
+        return cls(store, embedder, settings)
+
+    def ask(self, question: str, k: int = 5, mode: Mode = "hybrid") -> Answer:
+        """Rank passages for a question. Raises InvalidQuestion for bad input."""
+        self._validate(question, k, mode)
+        started = time.perf_counter()
+        hits, timings = self.retriever.search(question, k=k, mode=mode)
+        answer = build_answer(question, hits, k=k, settings=self.settings, embedder=self.embedder)
+        timings.update(answer.timings_ms)
+        timings["total"] = (time.perf_counter() - started) * 1000
+        return Answer(
+            question=answer.question,
+            passages=answer.passages,
+            abstained=answer.abstained,
+            confidence=answer.confidence,
+            timings_ms=timings,
+        )
+
+    def documents(self) -> list[DocumentInfo]:
+        return list(self.store.documents)
+
+    def document(self, doc_id: str) -> DocumentInfo:
+        for info in self.store.documents:
+            if info.doc_id == doc_id:
+                return info
+        known = ", ".join(d.doc_id for d in self.store.documents)
+        raise UnknownDocument(f"no document {doc_id!r} in the index; known ids: {known}")
+
+    def health(self) -> dict[str, object]:
+        manifest = self.store.manifest
+        return {
+            "status": "ok",
+            "documents": len(self.store.documents),
+            "chunks": len(self.store.chunks),
+            "model": manifest["embedder"]["name"],
+            "index_created_at": manifest["created_at"],
+        }
+
+    def _validate(self, question: str, k: int, mode: str) -> None:
+        if not question or not question.strip():
+            raise InvalidQuestion("the question is empty; ask something, e.g. 'What is the SCO?'")
+        if len(question) > self.settings.max_question_chars:
+            raise InvalidQuestion(
+                f"the question is {len(question)} characters; keep it under "
+                f"{self.settings.max_question_chars}"
+            )
+        if not 1 <= k <= self.settings.max_k:
+            raise InvalidQuestion(f"k must be between 1 and {self.settings.max_k}, got {k}")
+        if mode not in MODES:
+            raise InvalidQuestion(f"mode must be one of {', '.join(MODES)}, got {mode!r}")

@@ -1,0 +1,129 @@
+"""The one response schema shared by the HTTP API, `qa ask --json` and the eval harness."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field, field_validator
+
+from qa.types import Answer, Passage
+
+
+class AskRequest(BaseModel):
+    question: str = Field(..., min_length=1, max_length=1000, description="A question in plain English.")
+    k: int = Field(5, ge=1, le=50, description="How many passages to return (1..50).")
+
+    @field_validator("question")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("question must contain some text; send e.g. {\"question\": \"What is the SCO?\"}")
+        return value
+
+
+class RetrieverScores(BaseModel):
+    dense: float | None = None
+    dense_rank: int | None = None
+    bm25: float | None = None
+    bm25_rank: int | None = None
+    fused: float | None = None
+
+
+class PassageOut(BaseModel):
+    rank: int
+    score: float
+    doc_id: str
+    title: str
+    authors: list[str]
+    date: str | None
+    section: str
+    section_path: list[str]
+    text: str
+    start: int
+    end: int
+    spans: list[tuple[int, int]]
+    highlights: list[tuple[int, int]]
+    scores: RetrieverScores
+    chunk_id: str
+
+    @classmethod
+    def from_passage(cls, passage: Passage) -> PassageOut:
+        chunk = passage.hit.chunk
+        s = passage.hit.scores
+        return cls(
+            rank=passage.rank,
+            score=round(passage.hit.score, 4),
+            doc_id=chunk.doc_id,
+            title=chunk.title,
+            authors=list(chunk.authors),
+            date=chunk.date,
+            section=chunk.section,
+            section_path=list(chunk.section_path),
+            text=chunk.text,
+            start=chunk.start,
+            end=chunk.end,
+            spans=[tuple(span) for span in chunk.spans],
+            highlights=[tuple(span) for span in passage.highlights],
+            scores=RetrieverScores(
+                dense=_round(s.get("dense")),
+                dense_rank=_int(s.get("dense_rank")),
+                bm25=_round(s.get("bm25")),
+                bm25_rank=_int(s.get("bm25_rank")),
+                fused=_round(s.get("fused")),
+            ),
+            chunk_id=chunk.chunk_id,
+        )
+
+
+class AskResponse(BaseModel):
+    question: str
+    passages: list[PassageOut]
+    abstained: bool
+    confidence: float
+    timings_ms: dict[str, float]
+
+    @classmethod
+    def from_answer(cls, answer: Answer) -> AskResponse:
+        return cls(
+            question=answer.question,
+            passages=[PassageOut.from_passage(p) for p in answer.passages],
+            abstained=answer.abstained,
+            confidence=round(answer.confidence, 4),
+            timings_ms={k: round(v, 2) for k, v in answer.timings_ms.items()},
+        )
+
+
+class OutlineEntry(BaseModel):
+    heading: str
+    level: int
+    path: list[str]
+    start: int
+    end: int
+
+
+class DocumentOut(BaseModel):
+    doc_id: str
+    title: str
+    authors: list[str]
+    date: str | None
+    publisher: str | None
+    sections: int
+    chunks: int
+
+
+class DocumentDetail(DocumentOut):
+    outline: list[OutlineEntry]
+
+
+class Health(BaseModel):
+    status: str
+    documents: int
+    chunks: int
+    model: str
+    index_created_at: str
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 4)
+
+
+def _int(value: float | None) -> int | None:
+    return None if value is None else int(value)

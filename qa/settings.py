@@ -1,0 +1,26 @@
+"""One typed Settings object, read from QA_* environment variables at the edge and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="QA_", frozen=True)
+
+    corpus_dir: Path = REPO_ROOT / "corpus"
+    index_dir: Path = REPO_ROOT / "index" / "default"
+    embedder: str = "all-MiniLM-L6-v2"  # or "fake" for tests
+    chunk_target_words: int = Field(180, ge=40)
+    chunk_max_words: int = Field(250, ge=60)
+    chunk_min_words: int = Field(100, ge=1)
+    max_question_chars: int = 1000
+    max_k: int = 50
+    candidates: int = Field(50, ge=5)  # per retriever, before fusion
+    rrf_k: int = 60
+    abstain_below: float = 0.5  # confidence under which the answer abstains

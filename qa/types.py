@@ -1,0 +1,107 @@
+"""Immutable values passed between pipeline stages (files -> sections -> chunks -> hits -> answer)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+Span = tuple[int, int]  # [start, end) offsets into the source file's decoded text
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A heading and the stretch of the source file it governs."""
+
+    heading: str  # as it reads in the document, markup removed
+    level: int
+    path: tuple[str, ...]  # headings from the outermost down to this one
+    start: int  # offset of the heading line
+    end: int  # offset where the next heading at this level or above starts
+    author: str | None = None  # an article's byline, inherited by its sub-sections
+    boilerplate: bool = False  # publisher blurbs etc.: never chunked
+
+
+@dataclass(frozen=True, slots=True)
+class Paragraph:
+    """A unit of reading text, possibly joined from pieces cut apart by page layout."""
+
+    spans: tuple[Span, ...]
+    text: str  # display text: cleaned pieces joined
+    section: Section
+    kind: str = "body"  # body | footnote | table | chronology | list
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    doc_id: str  # the file name
+    path: str
+    title: str
+    authors: tuple[str, ...]
+    date: str | None
+    publisher: str | None
+    sections: tuple[Section, ...]
+    paragraphs: tuple[Paragraph, ...]
+    text_sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    chunk_id: str  # e.g. "004_627bfeb04ce04ddc.txt#options-for-balancing-china/2"
+    doc_id: str
+    title: str
+    authors: tuple[str, ...]
+    date: str | None
+    section_path: tuple[str, ...]
+    spans: tuple[Span, ...]
+    text: str  # what a reader sees
+    search_text: str  # what is embedded and BM25-indexed: title, heading path, text
+    kind: str = "body"
+
+    @property
+    def start(self) -> int:
+        return self.spans[0][0]
+
+    @property
+    def end(self) -> int:
+        return self.spans[-1][1]
+
+    @property
+    def section(self) -> str:
+        return self.section_path[-1] if self.section_path else self.title
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A chunk returned by retrieval, with each retriever's evidence."""
+
+    chunk: Chunk
+    score: float
+    scores: dict[str, float] = field(default_factory=dict)  # e.g. dense, dense_rank, bm25, fused
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    rank: int
+    hit: Hit
+    highlights: tuple[Span, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    question: str
+    passages: tuple[Passage, ...]
+    abstained: bool
+    confidence: float
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentInfo:
+    """What the index remembers of a document: metadata, outline, counts."""
+
+    doc_id: str
+    title: str
+    authors: tuple[str, ...]
+    date: str | None
+    publisher: str | None
+    outline: tuple[Section, ...]
+    chunk_count: int
