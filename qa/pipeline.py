@@ -49,7 +49,14 @@ class Pipeline:
         self._validate(question, k, mode)
         started = time.perf_counter()
         hits, timings = self.retriever.search(question, k=k, mode=mode)
-        answer = build_answer(question, hits, k=k, settings=self.settings, embedder=self.embedder)
+        answer = build_answer(
+            question,
+            hits,
+            k=k,
+            settings=self.settings,
+            terms=self.retriever.bm25.terms,
+            sources=self.store.sources,
+        )
         timings.update(answer.timings_ms)
         timings["total"] = (time.perf_counter() - started) * 1000
         return Answer(

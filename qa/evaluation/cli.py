@@ -45,8 +45,14 @@ def resolve_modes(requested: tuple[str, ...]) -> tuple[str, ...]:
     help="Retrieval mode; repeat it, or use 'all' for hybrid, dense and bm25 side by side. "
     "[default: hybrid]",
 )
-@click.option("-k", "k", type=click.IntRange(1, 50), default=10, show_default=True,
-              help="Passages asked for per question.")
+@click.option(
+    "-k",
+    "k",
+    type=click.IntRange(1, 50),
+    default=10,
+    show_default=True,
+    help="Passages asked for per question.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
 @click.option(
     "--out",
@@ -88,7 +94,6 @@ def eval_command(
     from qa.evaluation.dataset import load_questions
     from qa.evaluation.gate import gate_failures, load_thresholds
     from qa.evaluation.report import report_dict, write_report
-    from qa.pipeline import Pipeline
     from qa.settings import Settings
 
     err = Console(stderr=True)
@@ -102,7 +107,10 @@ def eval_command(
         )
 
     questions = load_questions(questions_path, settings.corpus_dir)
-    pipeline = Pipeline.open(settings, progress=lambda message: err.log(message))
+
+    from qa.pipeline import Pipeline
+
+    pipeline = Pipeline.open(settings, progress=lambda message: err.print(message, markup=False))
 
     from qa.evaluation.runner import run_eval
 

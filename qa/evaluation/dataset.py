@@ -1,4 +1,4 @@
-"""The eval set: eval/questions.jsonl -> validated questions whose gold quotes are located in the corpus.
+"""The eval set: eval/questions.jsonl -> validated questions, gold quotes located in the corpus.
 
 One JSON object a line::
 

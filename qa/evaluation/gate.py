@@ -1,4 +1,4 @@
-"""The quality gate: eval/thresholds.json minimums (and optional maximums) against measured metrics."""
+"""The quality gate: eval/thresholds.json minimums (and maximums) against measured metrics."""
 
 from __future__ import annotations
 
@@ -27,7 +27,9 @@ class Thresholds(BaseModel):
     max: dict[str, float] = Field(default_factory=dict)
 
 
-def load_thresholds(path: Path = THRESHOLDS_PATH) -> Thresholds:
+def load_thresholds(path: Path | None = None) -> Thresholds:
+    """Read eval/thresholds.json (or `path`)."""
+    path = path or THRESHOLDS_PATH
     try:
         return Thresholds.model_validate(json.loads(path.read_text(encoding="utf-8")))
     except FileNotFoundError as exc:

@@ -65,9 +65,12 @@ def question_rows(report: EvalReport) -> list[dict[str, Any]]:
 
 
 def format_value(name: str, value: float | None) -> str:
-    """
-    >>> format_value("R@5", 0.81234), format_value("latency_p95_ms", 41.26), format_value("R@1", None)
-    ('0.812', '41.3', '–')
+    """Three decimals for rates, one for milliseconds, a dash for undefined.
+
+    >>> format_value("R@5", 0.81234), format_value("latency_p95_ms", 41.26)
+    ('0.812', '41.3')
+    >>> format_value("R@1", None)
+    '–'
     """
     if value is None:
         return "–"

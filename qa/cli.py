@@ -1,0 +1,390 @@
+"""`qa build | ask | chat | outline | serve | eval`: the command line, a thin adapter over Pipeline.
+
+Heavy imports happen inside the commands, so `qa --help` is instant. qa errors become exit codes in
+one place (`QAGroup.invoke`). Results go to stdout; logs and progress go to stderr.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from qa.errors import IndexMismatch, IndexMissing, InvalidQuestion, QAError, UnknownDocument
+
+if TYPE_CHECKING:
+    from rich.text import Text
+
+    from qa.pipeline import Pipeline
+    from qa.schema import AskResponse, PassageOut
+    from qa.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MODES = ("hybrid", "dense", "bm25")  # qa.pipeline.MODES, repeated here to keep `qa --help` light
+ABSTAIN_NOTE = "The documents do not seem to answer this; nearest passages:"
+PROMPT = "qa> "
+
+# Checked in order, so a subclass must come before its base; any other QAError exits 1.
+_EXIT_CODE_BY_ERROR: tuple[tuple[type[QAError], int], ...] = (
+    (InvalidQuestion, 2),
+    (UnknownDocument, 2),
+    (IndexMissing, 3),
+    (IndexMismatch, 3),
+)
+
+
+class QAGroup(click.Group):
+    """Turns qa errors into a one-line message on stderr and an exit code: no traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except QAError as error:
+            click.echo(f"error: {error}", err=True)
+            ctx.exit(exit_code(error))
+
+
+def exit_code(error: QAError) -> int:
+    return next((code for cls, code in _EXIT_CODE_BY_ERROR if isinstance(error, cls)), 1)
+
+
+@click.group(cls=QAGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--corpus",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of .txt/.md documents.  [default: QA_CORPUS_DIR or ./corpus]",
+)
+@click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of the built index.  [default: QA_INDEX_DIR or ./index/default]",
+)
+@click.option("-v", "--verbose", count=True, help="Log more on stderr (-v info, -vv debug).")
+@click.pass_context
+def main(ctx: click.Context, corpus: Path | None, index_dir: Path | None, verbose: int) -> None:
+    """Ask questions of a folder of documents; get back the passages that answer them, cited.
+
+    Settings come from QA_* environment variables (e.g. QA_EMBEDDER); --corpus and --index
+    override the two folders.
+
+    \b
+    Examples:
+      qa build                                # index ./corpus (once; rebuilt when it changes)
+      qa ask "What is the SCO?"
+      qa ask "What is the SCO?" --json | jq '.passages[0].text'
+      qa chat                                 # ask one question after another
+      qa --corpus ~/papers --index /tmp/papers-index serve --port 8080
+    """
+    _configure_logging(verbose)
+    overrides = {"corpus_dir": corpus, "index_dir": index_dir}
+    ctx.obj = {"settings": _settings({k: v for k, v in overrides.items() if v is not None})}
+
+
+def _settings(overrides: dict[str, Path]) -> Settings:
+    from pydantic import ValidationError
+
+    from qa.settings import Settings
+
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        raise click.UsageError(f"invalid QA_* setting:\n{error}") from error
+
+
+def _configure_logging(verbose: int) -> None:
+    """Log to (the current) stderr; replaces the handler of an earlier call, e.g. in tests."""
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if h.get_name() == __name__]:
+        root.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.set_name(__name__)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+
+
+def _progress(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def _open_pipeline(settings: Settings) -> Pipeline:
+    """Load the index, building it first (with progress on stderr) when there is none."""
+    from qa.pipeline import Pipeline
+
+    return Pipeline.open(settings, progress=_progress)
+
+
+k_option = click.option(
+    "-k", "k", type=int, default=5, show_default=True, help="Passages to return (1..50)."
+)
+mode_option = click.option(
+    "--mode",
+    type=click.Choice(MODES),
+    default="hybrid",
+    show_default=True,
+    help="Retrieval: dense + BM25 fused, or either alone.",
+)
+
+
+@main.command()
+@click.option("--force", is_flag=True, help="Rebuild even when the index is up to date.")
+@click.pass_obj
+def build(obj: dict[str, Any], force: bool) -> None:
+    """Build the index of the corpus, unless it is already up to date.
+
+    \b
+    Examples:
+      qa build
+      qa build --force
+      qa --corpus ~/papers --index /tmp/papers-index build
+    """
+    from qa.index.embedder import load_embedder
+    from qa.index.store import build_index
+
+    settings: Settings = obj["settings"]
+    embedder = load_embedder(settings.embedder)
+    result = build_index(settings, embedder, force=force, progress=_progress)
+    if result.built:
+        click.echo(
+            f"built {result.chunks} chunks from {result.documents} documents "
+            f"in {result.seconds:.1f} s"
+        )
+    else:
+        click.echo(f"index up to date ({result.chunks} chunks)")
+
+
+@main.command(short_help="Find the passages that answer a question.")
+@click.argument("question")
+@k_option
+@mode_option
+@click.option("--json", "as_json", is_flag=True, help="Print the HTTP API's JSON response.")
+@click.pass_obj
+def ask(obj: dict[str, Any], question: str, k: int, mode: str, as_json: bool) -> None:
+    """Rank the passages that answer QUESTION, each cited as doc_id [start:end].
+
+    \b
+    Examples:
+      qa ask "What is the SCO?"
+      qa ask "Who met in Vladivostok?" -k 3 --mode bm25
+      qa ask "What is the SCO?" --json | jq -r '.passages[] | .chunk_id'
+    """
+    settings: Settings = obj["settings"]
+    response = _ask(_open_pipeline(settings), question, k, mode)
+    if as_json:
+        click.echo(response.model_dump_json(indent=2))
+    else:
+        Renderer(settings.corpus_dir).answer(response)
+
+
+@main.command()
+@k_option
+@mode_option
+@click.pass_obj
+def chat(obj: dict[str, Any], k: int, mode: str) -> None:
+    """Ask questions one after another; `quit`, `exit` or Ctrl-D leaves.
+
+    Reads lines from stdin when it is not a terminal, so questions can be piped in.
+
+    \b
+    Examples:
+      qa chat
+      qa chat -k 3
+      printf 'What is the SCO?\\nquit\\n' | qa chat
+    """
+    settings: Settings = obj["settings"]
+    pipeline = _open_pipeline(settings)
+    renderer = Renderer(settings.corpus_dir)
+    read_line = _line_reader()
+    click.echo("Ask a question; `quit`, `exit` or Ctrl-D to leave.", err=True)
+    while (line := read_line()) is not None:
+        question = line.strip()
+        if question.lower() in {"quit", "exit"}:
+            break
+        if not question:
+            continue
+        try:
+            renderer.answer(_ask(pipeline, question, k, mode))
+        except InvalidQuestion as error:
+            click.echo(f"error: {error}", err=True)
+
+
+def _ask(pipeline: Pipeline, question: str, k: int, mode: str) -> AskResponse:
+    from qa.schema import AskResponse
+
+    return AskResponse.from_answer(pipeline.ask(question, k, mode=mode))  # type: ignore[arg-type]
+
+
+def _line_reader() -> Callable[[], str | None]:
+    """A line editor with history on a terminal; plain lines (echoed after the prompt) otherwise."""
+    if sys.stdin.isatty():
+        from prompt_toolkit import PromptSession
+
+        session: PromptSession[str] = PromptSession()
+
+        def prompt() -> str | None:
+            while True:
+                try:
+                    return session.prompt(PROMPT)
+                except KeyboardInterrupt:  # Ctrl-C drops the line, as in a shell
+                    continue
+                except EOFError:
+                    return None
+
+        return prompt
+
+    stdin = click.get_text_stream("stdin")
+
+    def read() -> str | None:
+        line = stdin.readline()
+        if not line:
+            return None
+        click.echo(f"{PROMPT}{line.rstrip()}")
+        return line
+
+    return read
+
+
+@main.command(short_help="Print a document's headings with offsets.")
+@click.argument("doc_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON of GET /documents/DOC_ID.")
+@click.pass_obj
+def outline(obj: dict[str, Any], doc_id: str, as_json: bool) -> None:
+    """Print the headings of DOC_ID (a file name) with [start:end] offsets.
+
+    \b
+    Examples:
+      qa outline 004_627bfeb04ce04ddc.txt
+      qa outline 004_627bfeb04ce04ddc.txt --json | jq '.outline[].heading'
+    """
+    from qa.api import document_detail
+
+    detail = document_detail(_open_pipeline(obj["settings"]).document(doc_id))
+    if as_json:
+        click.echo(detail.model_dump_json(indent=2))
+        return
+    click.echo(f"{detail.title} ({detail.doc_id})")
+    top = min((entry.level for entry in detail.outline), default=1)
+    for entry in detail.outline:
+        indent = "  " * (entry.level - top + 1)
+        click.echo(f"{indent}{entry.heading}  [{entry.start}:{entry.end}]")
+
+
+@main.command(short_help="Serve the HTTP API (docs at /docs).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=8000,
+    envvar="PORT",
+    show_default=True,
+    show_envvar=True,
+    help="Port to listen on.",
+)
+@click.pass_obj
+def serve(obj: dict[str, Any], host: str, port: int) -> None:
+    """Serve the HTTP API: POST /ask, GET /documents, GET /health, docs at /docs.
+
+    The index is loaded (or built) before the server starts, so errors show here.
+
+    \b
+    Examples:
+      qa serve
+      PORT=9000 qa serve --host 0.0.0.0
+      curl -s localhost:8000/ask -H 'content-type: application/json' \\
+           -d '{"question": "What is the SCO?", "k": 3}'
+    """
+    import uvicorn
+
+    from qa.api import create_app
+
+    settings: Settings = obj["settings"]
+    app = create_app(settings, pipeline=_open_pipeline(settings))
+    uvicorn.run(app, host=host, port=port)
+
+
+class Renderer:
+    """Answers for people: rank, score, title, authors, section, passage, citation.
+
+    Highlighted sentences are emphasised where their cleaned source text appears in the passage.
+    """
+
+    def __init__(self, corpus_dir: Path) -> None:
+        from rich.console import Console
+
+        self.corpus_dir = corpus_dir
+        self.console = Console(highlight=False)
+        self._sources: dict[str, str | None] = {}
+
+    def answer(self, response: AskResponse) -> None:
+        if response.abstained:
+            self.console.print(ABSTAIN_NOTE, style="yellow", markup=False)
+            self.console.print()
+        for passage in response.passages:
+            self.passage(passage)
+
+    def passage(self, p: PassageOut) -> None:
+        from rich.text import Text
+
+        head = Text.assemble(
+            (f"{p.rank}. ", "bold"), (f"{p.score:.4f}  ", "cyan"), (p.title, "bold")
+        )
+        if p.authors:
+            head.append(f" — {', '.join(p.authors)}", style="dim")
+        self.console.print(head)
+        if p.section_path:
+            self._indented(Text(" › ".join(p.section_path), style="italic"))
+        self._indented(self.highlighted(p))
+        self._indented(Text(f"{p.doc_id} [{p.start}:{p.end}]", style="green"))
+        self.console.print()
+
+    def _indented(self, text: Text, indent: int = 3) -> None:
+        from rich.text import Text
+
+        for line in text.wrap(self.console, max(self.console.width - indent, 20)):
+            line.rstrip()
+            self.console.print(Text(" " * indent) + line if line.plain else line)
+
+    def highlighted(self, p: PassageOut) -> Text:
+        from rich.text import Text
+
+        text = Text(p.text)
+        source = self._source(p.doc_id) if p.highlights else None
+        if source is None:
+            return text
+        from qa.corpus.clean import clean_text
+
+        for h_start, h_end in p.highlights:
+            for start, end in p.spans:  # a highlight may run across the pieces of a passage
+                piece = clean_text(source[max(h_start, start) : min(h_end, end)]).strip()
+                at = p.text.find(piece) if piece else -1
+                if at >= 0:
+                    text.stylize("bold yellow", at, at + len(piece))
+        return text
+
+    def _source(self, doc_id: str) -> str | None:
+        if doc_id not in self._sources:
+            from qa.corpus.ingest import read_text
+
+            try:
+                self._sources[doc_id] = read_text(self.corpus_dir / doc_id)
+            except (OSError, QAError) as error:
+                log.debug("no highlights for %s: %s", doc_id, error)
+                self._sources[doc_id] = None
+        return self._sources[doc_id]
+
+
+if importlib.util.find_spec("qa.evaluation.cli") is not None:
+    from qa.evaluation.cli import eval_command
+
+    main.add_command(eval_command, name="eval")
+
+
+if __name__ == "__main__":
+    main()

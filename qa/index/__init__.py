@@ -1,0 +1,1 @@
+"""Chunk -> embeddings -> index/<name>/{manifest.json, vectors.faiss, chunks.jsonl}."""

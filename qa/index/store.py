@@ -1,0 +1,230 @@
+"""The index on disk: build (atomically), describe (manifest.json), load (refusing mismatches).
+
+Layout of index/<name>/ (a symlink to the build directory it names, swapped atomically):
+  manifest.json   format version, embedder, chunking, corpus fingerprint, counts, created_at
+  vectors.faiss   IndexFlatIP over L2-normalised chunk vectors, row i = line i of chunks.jsonl
+  chunks.jsonl    one chunk record per line (byte-identical for an unchanged corpus)
+  documents.json  document metadata and outlines
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import qa
+from qa.corpus.catalog import CATALOG_FILE
+from qa.corpus.chunking import ChunkingSettings, chunk_document
+from qa.corpus.ingest import corpus_files, load_corpus, read_text
+from qa.errors import IndexMismatch, IndexMissing
+from qa.index.embedder import Embedder
+from qa.settings import Settings
+from qa.types import Chunk, DocumentInfo, Section
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+PARSER_VERSION = 1  # bump when structure detection or chunking changes what is produced
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class BuildResult:
+    built: bool
+    documents: int
+    chunks: int
+    seconds: float
+    skipped: tuple[str, ...] = ()
+
+
+class IndexStore:
+    """A loaded index: chunks, their vectors in FAISS, documents, manifest."""
+
+    def __init__(self, path: Path, manifest: dict[str, Any], chunks: list[Chunk],
+                 documents: list[DocumentInfo], faiss_index: Any, sources: dict[str, str]) -> None:
+        self.path = path
+        self.sources = sources  # doc_id -> source text, for highlights and citation checks
+        self.manifest = manifest
+        self.chunks = chunks
+        self.documents = documents
+        self.faiss = faiss_index
+
+
+def chunking_settings(settings: Settings) -> ChunkingSettings:
+    return ChunkingSettings(
+        target_words=settings.chunk_target_words,
+        max_words=settings.chunk_max_words,
+        min_words=settings.chunk_min_words,
+    )
+
+
+def corpus_fingerprint(corpus_dir: Path) -> str:
+    """Hash of every indexable file's name and bytes, the catalog, and the parser version."""
+    digest = hashlib.sha256(f"parser:{PARSER_VERSION}".encode())
+    paths = corpus_files(corpus_dir)
+    catalog = corpus_dir / CATALOG_FILE
+    for path in [*paths, *([catalog] if catalog.exists() else [])]:
+        digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def expected_manifest(settings: Settings, embedder: Embedder) -> dict[str, Any]:
+    return {
+        "format_version": FORMAT_VERSION,
+        "embedder": {"name": embedder.name, "dim": embedder.dim},
+        "chunking": asdict(chunking_settings(settings)),
+        "corpus_fingerprint": corpus_fingerprint(settings.corpus_dir),
+    }
+
+
+def mismatches(manifest: dict[str, Any], expected: dict[str, Any]) -> list[str]:
+    """Human-readable differences between an index's manifest and what the settings expect."""
+    out = []
+    for key, want in expected.items():
+        have = manifest.get(key)
+        if have != want:
+            what = "the corpus has changed" if key == "corpus_fingerprint" else f"{key} is {have}, expected {want}"
+            out.append(what)
+    return out
+
+
+def build_index(settings: Settings, embedder: Embedder, *, force: bool = False,
+                progress: Progress | None = None) -> BuildResult:
+    """Build the index unless an identical one exists. Never leaves a half-written index."""
+    say = progress or (lambda msg: log.info(msg))
+    started = time.perf_counter()
+    expected = expected_manifest(settings, embedder)
+    target = settings.index_dir
+    manifest_path = target / "manifest.json"
+    if not force and manifest_path.exists():
+        current = json.loads(manifest_path.read_text(encoding="utf-8"))
+        if not mismatches(current, expected):
+            return BuildResult(False, current["counts"]["documents"], current["counts"]["chunks"], 0.0)
+
+    documents, skipped = load_corpus(settings.corpus_dir)
+    cfg = chunking_settings(settings)
+    chunks: list[Chunk] = []
+    infos: list[DocumentInfo] = []
+    for doc in documents:
+        doc_chunks = chunk_document(doc, read_text(Path(doc.path)), cfg)
+        chunks.extend(doc_chunks)
+        infos.append(DocumentInfo(doc.doc_id, doc.title, doc.authors, doc.date, doc.publisher,
+                                  doc.sections, len(doc_chunks)))
+    say(f"embedding {len(chunks)} chunks from {len(documents)} documents with {embedder.name}")
+    vectors = embedder.embed_passages([c.search_text for c in chunks])
+
+    import faiss  # heavy import at the seam
+
+    index = faiss.IndexFlatIP(embedder.dim)
+    index.add(vectors)
+    manifest = {
+        **expected,
+        "counts": {"documents": len(documents), "chunks": len(chunks), "skipped": len(skipped)},
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "qa_version": qa.__version__,
+    }
+    build_dir = target.parent / f".{target.name}-build-{uuid.uuid4().hex[:12]}"
+    build_dir.mkdir(parents=True)
+    try:
+        faiss.write_index(index, str(build_dir / "vectors.faiss"))
+        _write_lines(build_dir / "chunks.jsonl", (_chunk_record(c) for c in chunks))
+        (build_dir / "documents.json").write_text(
+            json.dumps([_document_record(d) for d in infos], ensure_ascii=False, indent=1, sort_keys=True),
+            encoding="utf-8",
+        )
+        # The manifest goes last: a directory without one is never loaded.
+        (build_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8")
+        _swap_in(build_dir, target)
+    except BaseException:
+        shutil.rmtree(build_dir, ignore_errors=True)
+        raise
+    seconds = time.perf_counter() - started
+    say(f"built {len(chunks)} chunks in {seconds:.1f} s -> {target}")
+    return BuildResult(True, len(documents), len(chunks), seconds, tuple(skipped))
+
+
+def load_index(settings: Settings, embedder: Embedder) -> IndexStore:
+    target = settings.index_dir
+    manifest_path = target / "manifest.json"
+    if not manifest_path.exists():
+        raise IndexMissing(f"no index at {target}; run `qa build` to create it")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    problems = mismatches(manifest, expected_manifest(settings, embedder))
+    if problems:
+        raise IndexMismatch(
+            f"the index at {target} does not match: {'; '.join(problems)}. "
+            "Run `qa build` to rebuild it (or `qa build --force`)."
+        )
+    import faiss
+
+    chunks = [_chunk_from_record(json.loads(line)) for line in
+              (target / "chunks.jsonl").read_text(encoding="utf-8").splitlines()]
+    documents = [_document_from_record(r) for r in
+                 json.loads((target / "documents.json").read_text(encoding="utf-8"))]
+    index = faiss.read_index(str(target / "vectors.faiss"))
+    if index.ntotal != len(chunks):
+        raise IndexMismatch(f"{target} holds {index.ntotal} vectors for {len(chunks)} chunks; run `qa build --force`")
+    # The fingerprint check above guarantees these are the texts the index was built from.
+    sources = {d.doc_id: read_text(settings.corpus_dir / d.doc_id) for d in documents}
+    return IndexStore(target, manifest, chunks, documents, index, sources)
+
+
+def ensure_index(settings: Settings, embedder: Embedder, *, build_if_missing: bool = True,
+                 progress: Progress | None = None) -> IndexStore:
+    if build_if_missing and not (settings.index_dir / "manifest.json").exists():
+        build_index(settings, embedder, progress=progress)
+    return load_index(settings, embedder)
+
+
+def _swap_in(build_dir: Path, target: Path) -> None:
+    """Point `target` at `build_dir` with one atomic rename of a symlink, then drop the old build."""
+    old = target.resolve() if target.is_symlink() else None
+    if target.exists() and not target.is_symlink():
+        legacy = target.parent / f".{target.name}-legacy-{uuid.uuid4().hex[:8]}"
+        os.replace(target, legacy)
+        old = legacy
+    link = target.parent / f".{target.name}-link-{uuid.uuid4().hex[:8]}"
+    os.symlink(build_dir.name, link)
+    os.replace(link, target)
+    if old is not None and old != build_dir.resolve():
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _write_lines(path: Path, records: Any) -> None:
+    with path.open("w", encoding="utf-8") as fh:
+        for record in records:
+            fh.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+
+
+def _chunk_record(c: Chunk) -> dict[str, Any]:
+    record = asdict(c)
+    record["spans"] = [list(s) for s in c.spans]
+    return record
+
+
+def _chunk_from_record(r: dict[str, Any]) -> Chunk:
+    return Chunk(
+        chunk_id=r["chunk_id"], doc_id=r["doc_id"], title=r["title"], authors=tuple(r["authors"]),
+        date=r["date"], section_path=tuple(r["section_path"]), spans=tuple(tuple(s) for s in r["spans"]),
+        text=r["text"], search_text=r["search_text"], kind=r["kind"],
+    )
+
+
+def _document_record(d: DocumentInfo) -> dict[str, Any]:
+    return {**asdict(d), "outline": [asdict(s) for s in d.outline]}
+
+
+def _document_from_record(r: dict[str, Any]) -> DocumentInfo:
+    outline = tuple(Section(**{**s, "path": tuple(s["path"])}) for s in r["outline"])
+    return DocumentInfo(r["doc_id"], r["title"], tuple(r["authors"]), r["date"], r["publisher"],
+                        outline, r["chunk_count"])

@@ -1,0 +1,1 @@
+"""question -> ranked Hits: dense (FAISS), BM25 (bm25s), fused."""

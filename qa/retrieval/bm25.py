@@ -1,0 +1,33 @@
+"""BM25 over chunk search text with bm25s (English stopwords, Snowball stemming)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class BM25Retriever:
+    def __init__(self, texts: list[str]) -> None:
+        import bm25s
+        import Stemmer
+
+        self._bm25s = bm25s
+        self._stemmer = Stemmer.Stemmer("english")
+        tokens = bm25s.tokenize(texts, stopwords="en", stemmer=self._stemmer, show_progress=False)
+        self._vocab = tokens.vocab
+        self._model = bm25s.BM25()
+        self._model.index(tokens, show_progress=False)
+        self._n = len(texts)
+
+    def terms(self, text: str) -> list[str]:
+        """Stemmed, stopword-free terms of a text that occur in the indexed vocabulary."""
+        tokens = self._bm25s.tokenize(
+            [text], stopwords="en", stemmer=self._stemmer, show_progress=False, return_ids=False
+        )
+        return [t for t in tokens[0] if t in self._vocab]
+
+    def scores(self, question: str) -> np.ndarray:
+        """A BM25 score for every chunk (zeros when no query term is in the vocabulary)."""
+        terms = self.terms(question)
+        if not terms:
+            return np.zeros(self._n, dtype=np.float32)
+        return np.asarray(self._model.get_scores(terms), dtype=np.float32)
