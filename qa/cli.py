@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +20,7 @@ from qa.errors import IndexMismatch, IndexMissing, InvalidQuestion, QAError, Unk
 if TYPE_CHECKING:
     from rich.text import Text
 
-    from qa.pipeline import Pipeline
+    from qa.pipeline import Mode, Pipeline
     from qa.schema import AskResponse, PassageOut
     from qa.settings import Settings
 
@@ -87,7 +87,7 @@ def main(ctx: click.Context, corpus: Path | None, index_dir: Path | None, verbos
     ctx.obj = {"settings": _settings({k: v for k, v in overrides.items() if v is not None})}
 
 
-def _settings(overrides: dict[str, Path]) -> Settings:
+def _settings(overrides: dict[str, Any]) -> Settings:
     from pydantic import ValidationError
 
     from qa.settings import Settings
@@ -106,8 +106,11 @@ def _configure_logging(verbose: int) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.set_name(__name__)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    # On the handler too: some libraries (bm25s) set their own loggers to DEBUG.
+    level = logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
+    handler.setLevel(level)
     root.addHandler(handler)
-    root.setLevel(logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+    root.setLevel(level)
 
 
 def _progress(message: str) -> None:
@@ -166,7 +169,7 @@ def build(obj: dict[str, Any], force: bool) -> None:
 @mode_option
 @click.option("--json", "as_json", is_flag=True, help="Print the HTTP API's JSON response.")
 @click.pass_obj
-def ask(obj: dict[str, Any], question: str, k: int, mode: str, as_json: bool) -> None:
+def ask(obj: dict[str, Any], question: str, k: int, mode: Mode, as_json: bool) -> None:
     """Rank the passages that answer QUESTION, each cited as doc_id [start:end].
 
     \b
@@ -175,19 +178,19 @@ def ask(obj: dict[str, Any], question: str, k: int, mode: str, as_json: bool) ->
       qa ask "Who met in Vladivostok?" -k 3 --mode bm25
       qa ask "What is the SCO?" --json | jq -r '.passages[] | .chunk_id'
     """
-    settings: Settings = obj["settings"]
-    response = _ask(_open_pipeline(settings), question, k, mode)
+    pipeline = _open_pipeline(obj["settings"])
+    response = _ask(pipeline, question, k, mode)
     if as_json:
         click.echo(response.model_dump_json(indent=2))
     else:
-        Renderer(settings.corpus_dir).answer(response)
+        Renderer(pipeline.store.sources).answer(response)
 
 
 @main.command()
 @k_option
 @mode_option
 @click.pass_obj
-def chat(obj: dict[str, Any], k: int, mode: str) -> None:
+def chat(obj: dict[str, Any], k: int, mode: Mode) -> None:
     """Ask questions one after another; `quit`, `exit` or Ctrl-D leaves.
 
     Reads lines from stdin when it is not a terminal, so questions can be piped in.
@@ -198,9 +201,8 @@ def chat(obj: dict[str, Any], k: int, mode: str) -> None:
       qa chat -k 3
       printf 'What is the SCO?\\nquit\\n' | qa chat
     """
-    settings: Settings = obj["settings"]
-    pipeline = _open_pipeline(settings)
-    renderer = Renderer(settings.corpus_dir)
+    pipeline = _open_pipeline(obj["settings"])
+    renderer = Renderer(pipeline.store.sources)
     read_line = _line_reader()
     click.echo("Ask a question; `quit`, `exit` or Ctrl-D to leave.", err=True)
     while (line := read_line()) is not None:
@@ -215,10 +217,10 @@ def chat(obj: dict[str, Any], k: int, mode: str) -> None:
             click.echo(f"error: {error}", err=True)
 
 
-def _ask(pipeline: Pipeline, question: str, k: int, mode: str) -> AskResponse:
+def _ask(pipeline: Pipeline, question: str, k: int, mode: Mode) -> AskResponse:
     from qa.schema import AskResponse
 
-    return AskResponse.from_answer(pipeline.ask(question, k, mode=mode))  # type: ignore[arg-type]
+    return AskResponse.from_answer(pipeline.ask(question, k, mode=mode))
 
 
 def _line_reader() -> Callable[[], str | None]:
@@ -239,10 +241,8 @@ def _line_reader() -> Callable[[], str | None]:
 
         return prompt
 
-    stdin = click.get_text_stream("stdin")
-
     def read() -> str | None:
-        line = stdin.readline()
+        line = sys.stdin.readline()
         if not line:
             return None
         click.echo(f"{PROMPT}{line.rstrip()}")
@@ -315,12 +315,11 @@ class Renderer:
     Highlighted sentences are emphasised where their cleaned source text appears in the passage.
     """
 
-    def __init__(self, corpus_dir: Path) -> None:
+    def __init__(self, sources: Mapping[str, str]) -> None:
         from rich.console import Console
 
-        self.corpus_dir = corpus_dir
+        self.sources = sources  # doc_id -> source text, which highlight offsets index
         self.console = Console(highlight=False)
-        self._sources: dict[str, str | None] = {}
 
     def answer(self, response: AskResponse) -> None:
         if response.abstained:
@@ -355,7 +354,7 @@ class Renderer:
         from rich.text import Text
 
         text = Text(p.text)
-        source = self._source(p.doc_id) if p.highlights else None
+        source = self.sources.get(p.doc_id)
         if source is None:
             return text
         from qa.corpus.clean import clean_text
@@ -367,17 +366,6 @@ class Renderer:
                 if at >= 0:
                     text.stylize("bold yellow", at, at + len(piece))
         return text
-
-    def _source(self, doc_id: str) -> str | None:
-        if doc_id not in self._sources:
-            from qa.corpus.ingest import read_text
-
-            try:
-                self._sources[doc_id] = read_text(self.corpus_dir / doc_id)
-            except (OSError, QAError) as error:
-                log.debug("no highlights for %s: %s", doc_id, error)
-                self._sources[doc_id] = None
-        return self._sources[doc_id]
 
 
 if importlib.util.find_spec("qa.evaluation.cli") is not None:

@@ -90,7 +90,7 @@ def test_an_abstaining_answer_says_so_before_the_nearest_passages(
     answer = AskResponse.from_answer(tiny_pipeline.ask("Who won the 1966 World Cup?", 1))
     abstained = answer.model_copy(update={"abstained": True})
 
-    Renderer(tiny_settings.corpus_dir).answer(abstained)
+    Renderer(tiny_pipeline.store.sources).answer(abstained)
 
     out = capsys.readouterr().out
     assert out.startswith(f"{ABSTAIN_NOTE}\n\n1. ")
@@ -105,7 +105,7 @@ def test_highlighted_sentences_are_emphasised_in_the_passage(
         pytest.skip("the core highlighted nothing for this question")
 
     for passage in passages:
-        text = Renderer(tiny_settings.corpus_dir).highlighted(passage)
+        text = Renderer(tiny_pipeline.store.sources).highlighted(passage)
         emphasised = {text.plain[span.start : span.end] for span in text.spans}
         assert expected_highlights(tiny_settings, passage) <= emphasised
 
@@ -265,7 +265,7 @@ def test_every_command_help_has_examples(command: str) -> None:
     result = CliRunner().invoke(main, [command, "--help"])
 
     assert result.exit_code == 0
-    assert "Examples:\n  qa " in result.output
+    assert "Examples:\n    qa " in result.output
 
 
 def test_help_loads_no_heavy_library() -> None:

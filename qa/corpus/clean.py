@@ -17,6 +17,7 @@ _ITALIC = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
 _LEADING_STAR = re.compile(r"^\*(?=\S)", re.MULTILINE)
 _ESCAPE = re.compile(r"\\+([\\`*_{}\[\]()#+\-.!$])")
 _HEADING_HASHES = re.compile(r"^#{1,6}\s+", re.MULTILINE)
+_ROW_START = re.compile(r"^(?:[-*•]\s|\d+[.)]\s)")
 _SPACES = re.compile(r"[ \u00a0\u2009\u202f\u200b]+")
 
 
@@ -39,8 +40,18 @@ def clean_text(raw: str) -> str:
     text = _ESCAPE.sub(r"\1", text)
     text = _HEADING_HASHES.sub("", text)
     text = text.replace("\t", " | ")
-    lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
-    return "\n".join(line for line in lines if line)
+    lines = [_SPACES.sub(" ", line).strip() for line in text.splitlines()]
+    out = ""
+    for line in (x for x in lines if x):
+        if not out:
+            out = line
+        elif _ROW_START.match(line) or " | " in line:
+            out += "\n" + line  # list items and table rows keep their own lines
+        elif out.endswith("-"):
+            out += line  # a word hyphenated across a hard line wrap
+        else:
+            out += " " + line  # hard-wrapped prose reads as one paragraph
+    return out
 
 
 def clean_heading(raw: str) -> str:

@@ -31,6 +31,9 @@ def build_sections(
     md_levels = [b.md_level for b in heads if b.md_level and b.index != title_index]
     md_top = min(md_levels) if md_levels else 0
 
+    # Articles (headings with a byline) regroup headings only in a multi-article document;
+    # a lone "by X" under an Introduction leaves Markdown levels alone.
+    multi_article = sum(1 for b in heads if b.index in roles.byline and b.index != title_index) >= 2
     raw: list[tuple[Block, int, str | None, bool]] = []  # block, level, author, boilerplate
     article_level: int | None = None
     article_author: str | None = None
@@ -40,7 +43,7 @@ def build_sections(
         boiler = bool(BOILERPLATE_HEADING.match(text))
         if b.index == title_index:
             level = 1
-        elif author is not None:
+        elif author is not None and multi_article:
             level, article_level, article_author = base, base, author
         elif BACK_MATTER.match(text) or boiler:
             level, article_level, article_author = base, None, None
