@@ -9,7 +9,7 @@ from qa.corpus.clean import clean_heading
 
 _LINE = re.compile(r"[^\n]*\n?")
 _TRAILING_MARKUP = re.compile(r"(?:<sup>\d+</sup>|\*+|[\s”\"’')\]])+$")
-_ENDS_WITH_LINK = re.compile(r"(?:\]\([^)\s]*\)|<https?://[^>]*>)$")
+_ENDS_WITH_LINK = re.compile(r"(?:\]\([^)]*\)|<https?://[^>]*>)$")
 _OPEN_MARKUP = re.compile(r"^(?:\*+|<sup>\d+</sup>|[“\"‘'(\[])+")
 _MONTH = (
     r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"

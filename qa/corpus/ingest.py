@@ -31,7 +31,7 @@ def read_text(path: Path) -> str:
     if not data.strip():
         raise UnreadableDocument(f"{path.name} is empty; add text or remove it")
     if b"\x00" in data[:8192]:
-        raise UnreadableDocument(f"{path.name} looks binary; only UTF-8 .txt/.md files are indexed")
+        raise UnreadableDocument(f"{path.name} looks binary; only UTF-8 .txt/.md files are indexed: remove it or convert it to UTF-8 text")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from qa.corpus.blocks import Block
@@ -10,6 +11,8 @@ from qa.corpus.spans import text_from_spans
 from qa.types import Paragraph, Section, Span
 
 CONTINUES_UPPER_MIN_CHARS = 100  # a cut paragraph this long may continue with a capital
+BIBLIOGRAPHY = re.compile(r"^(?:bibliography|references|works cited)$", re.IGNORECASE)
+BIB_ENTRY = re.compile(r"^(?:- )?.{2,120}?\.\s+(?:\d{4}[a-z]?|n\.d)\.")
 
 
 def build_sections(
@@ -121,7 +124,14 @@ def build_paragraphs(
         if role != "text":
             continue  # boilerplate, byline, pull quote: lifted out, the paragraph around it rejoins
         kind = _kind(b)
-        if kind == "body" and b.starts_lower:
+        section = section_of(b.start)
+        if section is not None and BIBLIOGRAPHY.match(section.heading):
+            # Entries are cut by page breaks after complete-looking lines ('."', a URL):
+            # an entry starts only at "Author(s). YYYY." and everything else continues one.
+            if body.blocks and not BIB_ENTRY.match(b.plain):
+                body.blocks.append(b)
+                continue
+        elif kind == "body" and b.starts_lower:
             nxt = _next_role(blocks, roles, b.index)
             if not note.complete and (nxt == "footnote" or body.complete):
                 note.blocks.append(b)
