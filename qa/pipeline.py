@@ -12,7 +12,7 @@ from typing import Literal
 
 from qa.answer import build_answer
 from qa.errors import InvalidQuestion, UnknownDocument
-from qa.index.embedder import Embedder, load_embedder
+from qa.index.embedder import NONE, Embedder, load_embedder
 from qa.index.store import IndexStore, ensure_index
 from qa.retrieval.hybrid import HybridRetriever
 from qa.settings import Settings
@@ -25,11 +25,17 @@ MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
 
 
 class Pipeline:
-    def __init__(self, store: IndexStore, embedder: Embedder, settings: Settings) -> None:
+    def __init__(self, store: IndexStore, embedder: Embedder, settings: Settings,
+                 second: Embedder | None = None) -> None:
         self.store = store
         self.embedder = embedder
+        self.second = second
         self.settings = settings
-        self.retriever = HybridRetriever(store, embedder, settings)
+        self.retriever = HybridRetriever(store, embedder, settings, second=second)
+        self._row_of = {c.chunk_id: row for row, c in enumerate(store.chunks)}
+        self._sentences_by_row: dict[int, list[int]] = {}
+        for j, row in enumerate(store.sentence_rows.tolist()):
+            self._sentences_by_row.setdefault(row, []).append(j)
 
     @classmethod
     def open(
@@ -41,21 +47,26 @@ class Pipeline:
     ) -> Pipeline:
         """Load the index (building it first when none exists) and the embedder."""
         embedder = load_embedder(settings.embedder)
-        store = ensure_index(settings, embedder, build_if_missing=build_if_missing, progress=progress)
-        return cls(store, embedder, settings)
+        second = None if settings.second_embedder == NONE else load_embedder(settings.second_embedder)
+        store = ensure_index(settings, embedder, build_if_missing=build_if_missing, progress=progress,
+                             second=second)
+        return cls(store, embedder, settings, second=second)
 
     def ask(self, question: str, k: int = 5, mode: Mode = "hybrid") -> Answer:
         """Rank passages for a question. Raises InvalidQuestion for bad input."""
         self._validate(question, k, mode)
         started = time.perf_counter()
-        hits, timings = self.retriever.search(question, k=k, mode=mode)
+        result = self.retriever.search(question, k=k, mode=mode)
+        timings = dict(result.timings_ms)
         answer = build_answer(
             question,
-            hits,
+            result,
             k=k,
             settings=self.settings,
             terms=self.retriever.bm25.terms,
-            sources=self.store.sources,
+            store=self.store,
+            sentences_by_row=self._sentences_by_row,
+            row_of=self._row_of,
         )
         timings.update(answer.timings_ms)
         timings["total"] = (time.perf_counter() - started) * 1000

@@ -20,8 +20,14 @@ class AskRequest(BaseModel):
 
 
 class RetrieverScores(BaseModel):
+    """Each ranker's score and rank for a passage (None where it did not retrieve it)."""
+
     dense: float | None = None
     dense_rank: int | None = None
+    dense2: float | None = None
+    dense2_rank: int | None = None
+    sentence: float | None = None
+    sentence_rank: int | None = None
     bm25: float | None = None
     bm25_rank: int | None = None
     fused: float | None = None
@@ -63,11 +69,8 @@ class PassageOut(BaseModel):
             spans=[tuple(span) for span in chunk.spans],
             highlights=[tuple(span) for span in passage.highlights],
             scores=RetrieverScores(
-                dense=_round(s.get("dense")),
-                dense_rank=_int(s.get("dense_rank")),
-                bm25=_round(s.get("bm25")),
-                bm25_rank=_int(s.get("bm25_rank")),
-                fused=_round(s.get("fused")),
+                **{name: _round(s.get(name)) for name in ("dense", "dense2", "sentence", "bm25", "fused")},
+                **{f"{name}_rank": _int(s.get(f"{name}_rank")) for name in ("dense", "dense2", "sentence", "bm25")},
             ),
             chunk_id=chunk.chunk_id,
         )

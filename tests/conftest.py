@@ -80,6 +80,7 @@ def tiny_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         corpus_dir=corpus,
         index_dir=root / "index",
         embedder="fake",
+        second_embedder="fake2",
         chunk_target_words=40,
         chunk_max_words=60,
         chunk_min_words=10,

@@ -36,6 +36,7 @@ def qa(settings: Settings, *args: str, input: str | None = None) -> Result:
     """Run `qa --corpus … --index … ARGS` with the settings' embedder and chunking in QA_* env."""
     env = {
         "QA_EMBEDDER": settings.embedder,
+        "QA_SECOND_EMBEDDER": settings.second_embedder,
         "QA_CHUNK_TARGET_WORDS": str(settings.chunk_target_words),
         "QA_CHUNK_MAX_WORDS": str(settings.chunk_max_words),
         "QA_CHUNK_MIN_WORDS": str(settings.chunk_min_words),

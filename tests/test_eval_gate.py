@@ -42,7 +42,7 @@ def test_dense_retrieval_with_hash_embeddings_falls_far_below_the_gate(questions
     """A sanity check on the gate itself: meaningless embeddings must not pass it."""
     from qa.pipeline import Pipeline
 
-    settings = Settings(embedder="fake", index_dir=tmp_path_factory.mktemp("fake") / "default")
+    settings = Settings(embedder="fake", second_embedder="fake2", index_dir=tmp_path_factory.mktemp("fake") / "default")
     report = run_eval(Pipeline.open(settings), questions, modes=("dense",), k=10)
     fake_r5 = report.run("dense").metrics["overall"]["R@5"]
     bar = load_thresholds().min["R@5"]

@@ -3,6 +3,9 @@
 Layout of index/<name>/ (a symlink to the build directory it names, swapped atomically):
   manifest.json   format version, embedder, chunking, corpus fingerprint, counts, created_at
   vectors.faiss   IndexFlatIP over L2-normalised chunk vectors, row i = line i of chunks.jsonl
+  vectors-2.faiss the same rows embedded by the second model (when one is configured)
+  sentences.faiss sentence vectors (primary model), row j = line j of sentences.jsonl
+  sentences.jsonl {"chunk": row, "span": [start, end]} per sentence
   chunks.jsonl    one chunk record per line (byte-identical for an unchanged corpus)
   documents.json  document metadata and outlines
 """
@@ -22,18 +25,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 import qa
 from qa.corpus.catalog import CATALOG_FILE
 from qa.corpus.chunking import ChunkingSettings, chunk_document
 from qa.corpus.ingest import corpus_files, load_corpus, read_text
 from qa.errors import IndexMismatch, IndexMissing
-from qa.index.embedder import Embedder
+from qa.index.embedder import NONE, Embedder, load_embedder
+from qa.index.sentences import chunk_sentences
 from qa.settings import Settings
 from qa.types import Chunk, DocumentInfo, Section
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 PARSER_VERSION = 1  # bump when structure detection or chunking changes what is produced
 Progress = Callable[[str], None]
 
@@ -51,13 +57,20 @@ class IndexStore:
     """A loaded index: chunks, their vectors in FAISS, documents, manifest."""
 
     def __init__(self, path: Path, manifest: dict[str, Any], chunks: list[Chunk],
-                 documents: list[DocumentInfo], faiss_index: Any, sources: dict[str, str]) -> None:
+                 documents: list[DocumentInfo], faiss_index: Any, sources: dict[str, str],
+                 second: Any | None = None, sentence_rows: np.ndarray | None = None,
+                 sentence_spans: list[tuple[int, int]] | None = None,
+                 sentence_vectors: np.ndarray | None = None) -> None:
         self.path = path
         self.sources = sources  # doc_id -> source text, for highlights and citation checks
         self.manifest = manifest
         self.chunks = chunks
         self.documents = documents
         self.faiss = faiss_index
+        self.second = second  # FAISS index of the second model's chunk vectors, or None
+        self.sentence_rows = sentence_rows if sentence_rows is not None else np.zeros(0, dtype=np.int64)
+        self.sentence_spans = sentence_spans or []
+        self.sentence_vectors = sentence_vectors
 
 
 def chunking_settings(settings: Settings) -> ChunkingSettings:
@@ -79,9 +92,11 @@ def corpus_fingerprint(corpus_dir: Path) -> str:
 
 
 def expected_manifest(settings: Settings, embedder: Embedder) -> dict[str, Any]:
+    second = None if settings.second_embedder == NONE else settings.second_embedder
     return {
         "format_version": FORMAT_VERSION,
         "embedder": {"name": embedder.name, "dim": embedder.dim},
+        "second_embedder": second,
         "chunking": asdict(chunking_settings(settings)),
         "corpus_fingerprint": corpus_fingerprint(settings.corpus_dir),
     }
@@ -99,7 +114,7 @@ def mismatches(manifest: dict[str, Any], expected: dict[str, Any]) -> list[str]:
 
 
 def build_index(settings: Settings, embedder: Embedder, *, force: bool = False,
-                progress: Progress | None = None) -> BuildResult:
+                progress: Progress | None = None, second: Embedder | None = None) -> BuildResult:
     """Build the index unless an identical one exists. Never leaves a half-written index."""
     say = progress or (lambda msg: log.info(msg))
     started = time.perf_counter()
@@ -120,23 +135,36 @@ def build_index(settings: Settings, embedder: Embedder, *, force: bool = False,
         chunks.extend(doc_chunks)
         infos.append(DocumentInfo(doc.doc_id, doc.title, doc.authors, doc.date, doc.publisher,
                                   doc.sections, len(doc_chunks)))
-    say(f"embedding {len(chunks)} chunks from {len(documents)} documents with {embedder.name}")
+    sources = {doc.doc_id: read_text(Path(doc.path)) for doc in documents}
+    sentences = chunk_sentences(chunks, sources)
+    say(f"embedding {len(chunks)} chunks and {len(sentences)} sentences from "
+        f"{len(documents)} documents with {embedder.name}")
     vectors = embedder.embed_passages([c.search_text for c in chunks])
+    sentence_vectors = embedder.embed_passages([text for _, _, text in sentences])
+    second_vectors = None
+    if expected["second_embedder"]:
+        second = second or load_embedder(expected["second_embedder"])
+        say(f"embedding {len(chunks)} chunks with {second.name} (the slower, second model)")
+        second_vectors = second.embed_passages([c.search_text for c in chunks])
 
     import faiss  # heavy import at the seam
 
-    index = faiss.IndexFlatIP(embedder.dim)
-    index.add(vectors)
     manifest = {
         **expected,
-        "counts": {"documents": len(documents), "chunks": len(chunks), "skipped": len(skipped)},
+        "counts": {"documents": len(documents), "chunks": len(chunks), "sentences": len(sentences),
+                   "skipped": len(skipped)},
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "qa_version": qa.__version__,
     }
     build_dir = target.parent / f".{target.name}-build-{uuid.uuid4().hex[:12]}"
     build_dir.mkdir(parents=True)
     try:
-        faiss.write_index(index, str(build_dir / "vectors.faiss"))
+        faiss.write_index(_flat(vectors, embedder.dim), str(build_dir / "vectors.faiss"))
+        if second_vectors is not None:
+            faiss.write_index(_flat(second_vectors, second_vectors.shape[1]), str(build_dir / "vectors-2.faiss"))
+        faiss.write_index(_flat(sentence_vectors, embedder.dim), str(build_dir / "sentences.faiss"))
+        _write_lines(build_dir / "sentences.jsonl",
+                     ({"chunk": row, "span": list(span)} for row, span, _ in sentences))
         _write_lines(build_dir / "chunks.jsonl", (_chunk_record(c) for c in chunks))
         (build_dir / "documents.json").write_text(
             json.dumps([_document_record(d) for d in infos], ensure_ascii=False, indent=1, sort_keys=True),
@@ -172,17 +200,29 @@ def load_index(settings: Settings, embedder: Embedder) -> IndexStore:
     documents = [_document_from_record(r) for r in
                  json.loads((target / "documents.json").read_text(encoding="utf-8"))]
     index = faiss.read_index(str(target / "vectors.faiss"))
-    if index.ntotal != len(chunks):
-        raise IndexMismatch(f"{target} holds {index.ntotal} vectors for {len(chunks)} chunks; run `qa build --force`")
+    second = faiss.read_index(str(target / "vectors-2.faiss")) if manifest["second_embedder"] else None
+    for vectors in (index, second):
+        if vectors is not None and vectors.ntotal != len(chunks):
+            raise IndexMismatch(f"{target} holds {vectors.ntotal} vectors for {len(chunks)} chunks; "
+                                "run `qa build --force`")
+    records = [json.loads(line) for line in
+               (target / "sentences.jsonl").read_text(encoding="utf-8").splitlines()]
+    sentence_index = faiss.read_index(str(target / "sentences.faiss"))
+    sentence_vectors = sentence_index.reconstruct_n(0, sentence_index.ntotal)
     # The fingerprint check above guarantees these are the texts the index was built from.
     sources = {d.doc_id: read_text(settings.corpus_dir / d.doc_id) for d in documents}
-    return IndexStore(target, manifest, chunks, documents, index, sources)
+    return IndexStore(
+        target, manifest, chunks, documents, index, sources, second=second,
+        sentence_rows=np.array([r["chunk"] for r in records], dtype=np.int64),
+        sentence_spans=[(r["span"][0], r["span"][1]) for r in records],
+        sentence_vectors=np.asarray(sentence_vectors, dtype=np.float32),
+    )
 
 
 def ensure_index(settings: Settings, embedder: Embedder, *, build_if_missing: bool = True,
-                 progress: Progress | None = None) -> IndexStore:
+                 progress: Progress | None = None, second: Embedder | None = None) -> IndexStore:
     if build_if_missing and not (settings.index_dir / "manifest.json").exists():
-        build_index(settings, embedder, progress=progress)
+        build_index(settings, embedder, progress=progress, second=second)
     return load_index(settings, embedder)
 
 
@@ -198,6 +238,15 @@ def _swap_in(build_dir: Path, target: Path) -> None:
     os.replace(link, target)
     if old is not None and old != build_dir.resolve():
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _flat(vectors: np.ndarray, dim: int) -> Any:
+    import faiss
+
+    index = faiss.IndexFlatIP(dim)
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
 
 
 def _write_lines(path: Path, records: Any) -> None:
