@@ -16,17 +16,20 @@ from qa.types import Answer, Chunk, Hit, Passage, Span
 
 Terms = Callable[[str], list[str]]
 
-# Logistic model of "the best passage answers the question", on the top hit's evidence.
-# Fitted on eval/questions.jsonl with cross-validation (README, "Abstention"); refit when the
-# rankers change.
-CALIBRATION = {"bias": -6.0, "dense": 4.0, "dense2": 4.0, "sentence": 4.0, "bm25_top3": 1.0}
-LEXICAL_WEIGHT = 0.03  # a shared query term is worth this much sentence cosine
-SECOND_HIGHLIGHT_WITHIN = 0.02  # highlight a second sentence only when it is nearly as good
+# Logistic model of "the corpus answers this question" on two signals: the best sentence's
+# cosine with the question, and the share of question terms the corpus never uses. Fitted by
+# eval/calibrate.py on eval/questions.jsonl; refit (and update Settings.abstain_below from its
+# output) whenever the rankers change.
+CALIBRATION = {"bias": -2.4287, "sentence": 8.0131, "unknown_terms": -8.8249}
+# Chosen on the eval set (README, "Highlights"): cosine decides, shared terms break near-ties,
+# and a second sentence is marked when it scores within 0.1 of the best (1.35 sentences a passage).
+LEXICAL_WEIGHT = 0.01
+SECOND_HIGHLIGHT_WITHIN = 0.1
 
 
 def build_answer(question: str, result: SearchResult, *, k: int, settings: Settings,
                  terms: Terms, store: IndexStore, sentences_by_row: dict[int, list[int]],
-                 row_of: dict[str, int]) -> Answer:
+                 row_of: dict[str, int], unknown_terms: float) -> Answer:
     started = time.perf_counter()
     query_terms = set(terms(question))
     passages = []
@@ -39,7 +42,7 @@ def build_answer(question: str, result: SearchResult, *, k: int, settings: Setti
         )
         spans = highlight(hit.chunk, store.sources[hit.chunk.doc_id], candidates, cosines, query_terms, terms)
         passages.append(Passage(rank=i + 1, hit=hit, highlights=spans))
-    confidence = answer_confidence(result.hits)
+    confidence = answer_confidence(result.hits, unknown_terms)
     return Answer(
         question=question,
         passages=tuple(passages),
@@ -49,21 +52,17 @@ def build_answer(question: str, result: SearchResult, *, k: int, settings: Setti
     )
 
 
-def confidence_features(hit: Hit) -> dict[str, float]:
-    s = hit.scores
-    return {
-        "dense": s.get("dense", 0.0),
-        "dense2": s.get("dense2", 0.0),
-        "sentence": s.get("sentence", 0.0),
-        "bm25_top3": float(s.get("bm25_rank", 99) <= 3),
-    }
+def confidence_features(hits: list[Hit], unknown_terms: float) -> dict[str, float]:
+    """The evidence abstention looks at (all 0 where a ranker did not run)."""
+    best_sentence = max((h.scores.get("sentence", 0.0) for h in hits[:5]), default=0.0)
+    return {"sentence": best_sentence, "unknown_terms": unknown_terms}
 
 
-def answer_confidence(hits: list[Hit]) -> float:
-    """Probability-like score (0..1) that the best passage answers the question."""
+def answer_confidence(hits: list[Hit], unknown_terms: float) -> float:
+    """Probability-like score (0..1) that the corpus answers the question."""
     if not hits:
         return 0.0
-    features = confidence_features(hits[0])
+    features = confidence_features(hits, unknown_terms)
     z = CALIBRATION["bias"] + sum(CALIBRATION[name] * value for name, value in features.items())
     return 1.0 / (1.0 + math.exp(-z))
 
@@ -77,7 +76,8 @@ def highlight(chunk: Chunk, source: str, candidates: list[Span], cosines: list[f
     if not candidates:
         return ()
     lexical = np.array([len(query_terms & set(terms(source[a:b]))) for a, b in candidates], dtype=float)
-    score = lexical * LEXICAL_WEIGHT + (np.array(cosines) if cosines is not None else 0.0)
+    # Without sentence vectors (BM25 mode) shared terms are all the evidence there is.
+    score = lexical * LEXICAL_WEIGHT + np.array(cosines) if cosines is not None else lexical
     order = np.argsort(-score, kind="stable")
     chosen = [int(order[0])]
     if len(order) > 1 and score[order[1]] >= score[order[0]] - SECOND_HIGHLIGHT_WITHIN:

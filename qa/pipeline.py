@@ -67,6 +67,7 @@ class Pipeline:
             store=self.store,
             sentences_by_row=self._sentences_by_row,
             row_of=self._row_of,
+            unknown_terms=self.retriever.bm25.unknown_fraction(question),
         )
         timings.update(answer.timings_ms)
         timings["total"] = (time.perf_counter() - started) * 1000

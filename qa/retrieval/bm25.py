@@ -18,12 +18,21 @@ class BM25Retriever:
         self._model.index(tokens, show_progress=False)
         self._n = len(texts)
 
-    def terms(self, text: str) -> list[str]:
-        """Stemmed, stopword-free terms of a text that occur in the indexed vocabulary."""
+    def all_terms(self, text: str) -> list[str]:
+        """Stemmed, stopword-free terms of a text."""
         tokens = self._bm25s.tokenize(
             [text], stopwords="en", stemmer=self._stemmer, show_progress=False, return_ids=False
         )
-        return [t for t in tokens[0] if t in self._vocab]
+        return list(tokens[0])
+
+    def terms(self, text: str) -> list[str]:
+        """The terms of a text that occur in the indexed vocabulary."""
+        return [t for t in self.all_terms(text) if t in self._vocab]
+
+    def unknown_fraction(self, text: str) -> float:
+        """Share of a question's terms that no chunk contains: names the corpus never mentions."""
+        terms = self.all_terms(text)
+        return sum(t not in self._vocab for t in terms) / len(terms) if terms else 0.0
 
     def scores(self, question: str) -> np.ndarray:
         """A BM25 score for every chunk (zeros when no query term is in the vocabulary)."""
