@@ -92,3 +92,12 @@ def tiny_pipeline(tiny_settings: Settings) -> Pipeline:
     from qa.pipeline import Pipeline  # imported here so a broken core fails these tests only
 
     return Pipeline.open(tiny_settings)
+
+
+@pytest.fixture(scope="session")
+def real_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
+    """The real models over the bundled corpus, indexed once per session (about 2 minutes)."""
+    from qa.pipeline import Pipeline
+
+    settings = Settings(index_dir=tmp_path_factory.mktemp("real-index") / "default")
+    return Pipeline.open(settings)

@@ -1,0 +1,158 @@
+"""The index on disk: manifest checks, no-op rebuilds, determinism, and atomic swaps."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.errors import IndexMismatch, IndexMissing
+from qa.index.embedder import HashEmbedder
+from qa.index.store import build_index, load_index
+from qa.pipeline import Pipeline
+from qa.settings import Settings
+
+CORPUS_TEXT = """\
+# Rivers
+
+## Sources
+
+Rivers begin at springs, lakes or melting glaciers high in the hills. Small streams join as they
+run downhill, and the channel grows wider and deeper with every tributary that feeds it.
+
+## Deltas
+
+Where a slow river meets the sea it drops its silt, and a delta of sandbanks and channels forms.
+"""
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "rivers.md").write_text(CORPUS_TEXT, encoding="utf-8")
+    return Settings(corpus_dir=corpus, index_dir=tmp_path / "index" / "default",
+                    embedder="fake", second_embedder="fake2", chunk_min_words=5)
+
+
+class ExplodingEmbedder(HashEmbedder):
+    """Fails while embedding, as a crash or Ctrl-C mid-build would."""
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        raise KeyboardInterrupt
+
+
+def test_loading_before_any_build_says_to_run_qa_build(settings: Settings) -> None:
+    with pytest.raises(IndexMissing, match="qa build"):
+        load_index(settings, HashEmbedder())
+
+
+def test_second_build_of_an_unchanged_corpus_is_a_no_op(settings: Settings) -> None:
+    first = build_index(settings, HashEmbedder())
+    second = build_index(settings, HashEmbedder())
+    assert first.built and not second.built
+    assert second.chunks == first.chunks
+
+
+def test_forced_rebuild_writes_byte_identical_chunks(settings: Settings) -> None:
+    build_index(settings, HashEmbedder())
+    before = (settings.index_dir / "chunks.jsonl").read_bytes()
+    build_index(settings, HashEmbedder(), force=True)
+    assert (settings.index_dir / "chunks.jsonl").read_bytes() == before
+
+
+def test_manifest_describes_the_index(settings: Settings) -> None:
+    build_index(settings, HashEmbedder())
+    manifest = json.loads((settings.index_dir / "manifest.json").read_text())
+    assert manifest["embedder"] == {"name": "fake", "dim": 256}
+    assert manifest["second_embedder"] == "fake2"
+    assert manifest["chunking"]["max_words"] == settings.chunk_max_words
+    assert manifest["counts"]["documents"] == 1 and manifest["counts"]["chunks"] >= 2
+    assert {"format_version", "corpus_fingerprint", "created_at", "qa_version"} <= manifest.keys()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"embedder": "fake-other"}, "embedder"),
+        ({"chunk_max_words": 400}, "chunking"),
+        ({"second_embedder": "none"}, "second_embedder"),
+    ],
+)
+def test_index_built_with_other_settings_is_refused_with_how_to_rebuild(
+    settings: Settings, change: dict, message: str
+) -> None:
+    build_index(settings, HashEmbedder())
+    other = settings.model_copy(update=change)
+    embedder = HashEmbedder(other.embedder, salt=other.embedder)
+    with pytest.raises(IndexMismatch, match=rf"{message}.*qa build"):
+        load_index(other, embedder)
+
+
+def test_index_of_an_older_format_is_refused(settings: Settings) -> None:
+    build_index(settings, HashEmbedder())
+    path = settings.index_dir / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["format_version"] = 0
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexMismatch, match="format_version"):
+        load_index(settings, HashEmbedder())
+
+
+def test_changed_corpus_is_refused_until_rebuilt(settings: Settings) -> None:
+    build_index(settings, HashEmbedder())
+    (settings.corpus_dir / "lakes.txt").write_text("# Lakes\n\nLakes are still water.\n", encoding="utf-8")
+    with pytest.raises(IndexMismatch, match="corpus has changed"):
+        load_index(settings, HashEmbedder())
+    assert build_index(settings, HashEmbedder()).built
+    assert load_index(settings, HashEmbedder()).manifest["counts"]["documents"] == 2
+
+
+def test_interrupted_rebuild_leaves_the_previous_index_usable(settings: Settings) -> None:
+    build_index(settings, HashEmbedder())
+    before = (settings.index_dir / "chunks.jsonl").read_bytes()
+    with pytest.raises(KeyboardInterrupt):
+        build_index(settings, ExplodingEmbedder(), force=True)
+    assert (settings.index_dir / "chunks.jsonl").read_bytes() == before
+    answer = Pipeline.open(settings).ask("Where do rivers begin?", k=1)
+    assert answer.passages[0].hit.chunk.section == "Sources"
+    leftovers = [p.name for p in settings.index_dir.parent.iterdir() if "-build-" in p.name]
+    assert len(leftovers) == 1, leftovers  # only the live build the symlink points at
+
+
+def test_rebuild_replaces_the_old_build_directory(settings: Settings) -> None:
+    build_index(settings, HashEmbedder())
+    old = settings.index_dir.resolve()
+    build_index(settings, HashEmbedder(), force=True)
+    assert settings.index_dir.resolve() != old and not old.exists()
+
+
+def test_a_plain_directory_left_by_hand_is_swapped_out_too(settings: Settings) -> None:
+    build_index(settings, HashEmbedder())
+    real = settings.index_dir.resolve()
+    settings.index_dir.unlink()
+    shutil.copytree(real, settings.index_dir)  # e.g. an index copied over from another machine
+    build_index(settings, HashEmbedder(), force=True)
+    assert settings.index_dir.is_symlink()
+    assert load_index(settings, HashEmbedder()).chunks
+
+
+def test_crash_while_writing_files_leaves_no_half_written_index(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build_index(settings, HashEmbedder())
+    before = (settings.index_dir / "manifest.json").read_bytes()
+
+    def disk_full(*_args: object) -> None:
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr("qa.index.store._write_lines", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        build_index(settings, HashEmbedder(), force=True)
+    assert (settings.index_dir / "manifest.json").read_bytes() == before
+    assert [p.name for p in settings.index_dir.parent.iterdir() if "-build-" in p.name] == [
+        settings.index_dir.resolve().name
+    ]
