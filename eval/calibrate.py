@@ -29,7 +29,9 @@ def main() -> None:
     features, labels = [], []
     for row in rows:
         result = pipeline.retriever.search(row["question"], k=10)
-        f = confidence_features(result.hits, pipeline.retriever.bm25.unknown_fraction(row["question"]))
+        f = confidence_features(
+            result.hits, pipeline.retriever.bm25.unknown_fraction(row["question"])
+        )
         names = list(f)
         features.append([f[n] for n in names])
         labels.append(1 if row["gold"] else 0)
@@ -38,12 +40,16 @@ def main() -> None:
     abstain_unanswerable, abstain_answerable = [], []
     for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(x, y):
         model = LogisticRegression(C=100.0, max_iter=1000).fit(x[train], y[train])
-        threshold = np.quantile(model.predict_proba(x[train][y[train] == 1])[:, 1], ANSWERABLE_ABSTAIN_QUANTILE)
+        threshold = np.quantile(
+            model.predict_proba(x[train][y[train] == 1])[:, 1], ANSWERABLE_ABSTAIN_QUANTILE
+        )
         p = model.predict_proba(x[test])[:, 1]
         abstain_unanswerable += list(p[y[test] == 0] < threshold)
         abstain_answerable += list(p[y[test] == 1] < threshold)
-    print(f"5-fold CV: abstains on {np.mean(abstain_unanswerable):.3f} of unanswerable, "
-          f"{np.mean(abstain_answerable):.3f} of answerable")
+    print(
+        f"5-fold CV: abstains on {np.mean(abstain_unanswerable):.3f} of unanswerable, "
+        f"{np.mean(abstain_answerable):.3f} of answerable"
+    )
 
     model = LogisticRegression(C=100.0, max_iter=1000).fit(x, y)
     threshold = np.quantile(model.predict_proba(x[y == 1])[:, 1], ANSWERABLE_ABSTAIN_QUANTILE)

@@ -27,20 +27,36 @@ LEXICAL_WEIGHT = 0.01
 SECOND_HIGHLIGHT_WITHIN = 0.1
 
 
-def build_answer(question: str, result: SearchResult, *, k: int, settings: Settings,
-                 terms: Terms, store: IndexStore, sentences_by_row: dict[int, list[int]],
-                 row_of: dict[str, int], unknown_terms: float) -> Answer:
+def build_answer(
+    question: str,
+    result: SearchResult,
+    *,
+    k: int,
+    settings: Settings,
+    terms: Terms,
+    store: IndexStore,
+    sentences_by_row: dict[int, list[int]],
+    row_of: dict[str, int],
+    unknown_terms: float,
+) -> Answer:
     started = time.perf_counter()
     query_terms = set(terms(question))
     passages = []
     for i, hit in enumerate(result.hits[:k]):
-        candidates = [store.sentence_spans[j] for j in sentences_by_row.get(row_of[hit.chunk.chunk_id], [])]
+        candidates = [
+            store.sentence_spans[j] for j in sentences_by_row.get(row_of[hit.chunk.chunk_id], [])
+        ]
         cosines = (
-            [float(result.sentence_scores[j]) for j in sentences_by_row.get(row_of[hit.chunk.chunk_id], [])]
+            [
+                float(result.sentence_scores[j])
+                for j in sentences_by_row.get(row_of[hit.chunk.chunk_id], [])
+            ]
             if result.sentence_scores is not None
             else None
         )
-        spans = highlight(hit.chunk, store.sources[hit.chunk.doc_id], candidates, cosines, query_terms, terms)
+        spans = highlight(
+            hit.chunk, store.sources[hit.chunk.doc_id], candidates, cosines, query_terms, terms
+        )
         passages.append(Passage(rank=i + 1, hit=hit, highlights=spans))
     confidence = answer_confidence(result.hits, unknown_terms)
     return Answer(
@@ -67,15 +83,23 @@ def answer_confidence(hits: list[Hit], unknown_terms: float) -> float:
     return 1.0 / (1.0 + math.exp(-z))
 
 
-def highlight(chunk: Chunk, source: str, candidates: list[Span], cosines: list[float] | None,
-              query_terms: set[str], terms: Terms) -> tuple[Span, ...]:
+def highlight(
+    chunk: Chunk,
+    source: str,
+    candidates: list[Span],
+    cosines: list[float] | None,
+    query_terms: set[str],
+    terms: Terms,
+) -> tuple[Span, ...]:
     """The one or two sentences that best answer: query cosine plus shared terms."""
     if not candidates:  # sentences too short to index: fall back to splitting the chunk
         candidates = [s for span in chunk.spans for s in sentence_spans(source, span)]
         cosines = None
     if not candidates:
         return ()
-    lexical = np.array([len(query_terms & set(terms(source[a:b]))) for a, b in candidates], dtype=float)
+    lexical = np.array(
+        [len(query_terms & set(terms(source[a:b]))) for a, b in candidates], dtype=float
+    )
     # Without sentence vectors (BM25 mode) shared terms are all the evidence there is.
     score = lexical * LEXICAL_WEIGHT + np.array(cosines) if cosines is not None else lexical
     order = np.argsort(-score, kind="stable")

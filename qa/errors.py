@@ -1,4 +1,4 @@
-"""One error tree. Every message says what to do next; the CLI and API map these in one place each."""
+"""One error tree. Every message says what to do next; CLI and API each map these in one place."""
 
 
 class QAError(Exception):

@@ -25,8 +25,13 @@ MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
 
 
 class Pipeline:
-    def __init__(self, store: IndexStore, embedder: Embedder, settings: Settings,
-                 second: Embedder | None = None) -> None:
+    def __init__(
+        self,
+        store: IndexStore,
+        embedder: Embedder,
+        settings: Settings,
+        second: Embedder | None = None,
+    ) -> None:
         self.store = store
         self.embedder = embedder
         self.second = second
@@ -47,9 +52,12 @@ class Pipeline:
     ) -> Pipeline:
         """Load the index (building it first when none exists) and the embedder."""
         embedder = load_embedder(settings.embedder)
-        second = None if settings.second_embedder == NONE else load_embedder(settings.second_embedder)
-        store = ensure_index(settings, embedder, build_if_missing=build_if_missing, progress=progress,
-                             second=second)
+        second = (
+            None if settings.second_embedder == NONE else load_embedder(settings.second_embedder)
+        )
+        store = ensure_index(
+            settings, embedder, build_if_missing=build_if_missing, progress=progress, second=second
+        )
         return cls(store, embedder, settings, second=second)
 
     def ask(self, question: str, k: int = 5, mode: Mode = "hybrid") -> Answer:

@@ -8,14 +8,18 @@ from qa.types import Answer, Passage
 
 
 class AskRequest(BaseModel):
-    question: str = Field(..., min_length=1, max_length=1000, description="A question in plain English.")
+    question: str = Field(
+        ..., min_length=1, max_length=1000, description="A question in plain English."
+    )
     k: int = Field(5, ge=1, le=50, description="How many passages to return (1..50).")
 
     @field_validator("question")
     @classmethod
     def _not_blank(cls, value: str) -> str:
         if not value.strip():
-            raise ValueError("question must contain some text; send e.g. {\"question\": \"What is the SCO?\"}")
+            raise ValueError(
+                'question must contain some text; send e.g. {"question": "What is the SCO?"}'
+            )
         return value
 
 
@@ -69,8 +73,14 @@ class PassageOut(BaseModel):
             spans=[tuple(span) for span in chunk.spans],
             highlights=[tuple(span) for span in passage.highlights],
             scores=RetrieverScores(
-                **{name: _round(s.get(name)) for name in ("dense", "dense2", "sentence", "bm25", "fused")},
-                **{f"{name}_rank": _int(s.get(f"{name}_rank")) for name in ("dense", "dense2", "sentence", "bm25")},
+                **{
+                    name: _round(s.get(name))
+                    for name in ("dense", "dense2", "sentence", "bm25", "fused")
+                },
+                **{
+                    f"{name}_rank": _int(s.get(f"{name}_rank"))
+                    for name in ("dense", "dense2", "sentence", "bm25")
+                },
             ),
             chunk_id=chunk.chunk_id,
         )

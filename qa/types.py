@@ -1,4 +1,4 @@
-"""Immutable values passed between pipeline stages (files -> sections -> chunks -> hits -> answer)."""
+"""Immutable values passed between stages (files -> sections -> chunks -> hits -> answer)."""
 
 from __future__ import annotations
 

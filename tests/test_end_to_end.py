@@ -17,7 +17,11 @@ def test_the_product_question_finds_kuhrts_passage_and_cites_it_exactly(real_pip
     with TestClient(create_app(pipeline=real_pipeline)) as client:
         body = client.post("/ask", json={"question": PUTIN_QUESTION, "k": 5}).json()
     top3 = body["passages"][:3]
-    kuhrt = [p for p in top3 if p["section"] == "Russia and China: Competing or complementary priorities?"]
+    kuhrt = [
+        p
+        for p in top3
+        if p["section"] == "Russia and China: Competing or complementary priorities?"
+    ]
     assert kuhrt, [p["section"] for p in top3]
     passage = kuhrt[0]
     source = real_pipeline.store.sources[passage["doc_id"]]
@@ -41,7 +45,9 @@ def test_every_passage_is_rebuilt_from_its_spans_and_highlights_sit_inside(real_
 def test_a_question_the_corpus_cannot_answer_abstains_but_still_shows_nearest_passages(
     real_pipeline,
 ) -> None:
-    answer = real_pipeline.ask("What did Gazprom pay for its stake in the Vostok-2018 catering contract?")
+    answer = real_pipeline.ask(
+        "What did Gazprom pay for its stake in the Vostok-2018 catering contract?"
+    )
     assert answer.abstained
     assert answer.passages  # nearest passages are still returned, marked by `abstained`
 

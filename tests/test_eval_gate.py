@@ -41,7 +41,9 @@ def test_gate_fails_when_retrieval_is_broken_on_purpose(questions, tmp_path_fact
     from qa.pipeline import Pipeline
 
     settings = Settings(
-        embedder="fake", second_embedder="fake2", index_dir=tmp_path_factory.mktemp("fake") / "default"
+        embedder="fake",
+        second_embedder="fake2",
+        index_dir=tmp_path_factory.mktemp("fake") / "default",
     )
     report = run_eval(Pipeline.open(settings), questions, modes=("hybrid",), k=10)
     failures = gate_failures(report.run("hybrid").metrics["overall"], load_thresholds())

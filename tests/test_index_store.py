@@ -34,8 +34,13 @@ def settings(tmp_path: Path) -> Settings:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "rivers.md").write_text(CORPUS_TEXT, encoding="utf-8")
-    return Settings(corpus_dir=corpus, index_dir=tmp_path / "index" / "default",
-                    embedder="fake", second_embedder="fake2", chunk_min_words=5)
+    return Settings(
+        corpus_dir=corpus,
+        index_dir=tmp_path / "index" / "default",
+        embedder="fake",
+        second_embedder="fake2",
+        chunk_min_words=5,
+    )
 
 
 class ExplodingEmbedder(HashEmbedder):
@@ -104,7 +109,9 @@ def test_index_of_an_older_format_is_refused(settings: Settings) -> None:
 
 def test_changed_corpus_is_refused_until_rebuilt(settings: Settings) -> None:
     build_index(settings, HashEmbedder())
-    (settings.corpus_dir / "lakes.txt").write_text("# Lakes\n\nLakes are still water.\n", encoding="utf-8")
+    (settings.corpus_dir / "lakes.txt").write_text(
+        "# Lakes\n\nLakes are still water.\n", encoding="utf-8"
+    )
     with pytest.raises(IndexMismatch, match="corpus has changed"):
         load_index(settings, HashEmbedder())
     assert build_index(settings, HashEmbedder()).built

@@ -11,9 +11,7 @@ _LINE = re.compile(r"[^\n]*\n?")
 _TRAILING_MARKUP = re.compile(r"(?:<sup>\d+</sup>|\*+|[\s”\"’')\]])+$")
 _ENDS_WITH_LINK = re.compile(r"(?:\]\([^)]*\)|<https?://[^>]*>)$")
 _OPEN_MARKUP = re.compile(r"^(?:\*+|<sup>\d+</sup>|[“\"‘'(\[])+")
-_MONTH = (
-    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
-)
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
 CHRONOLOGY = re.compile(rf"^{_MONTH} \d{{1,2}}(?:\s*[-–]\s*(?:{_MONTH} )?\d{{1,2}})?, \d{{4}}:")
 FOOTNOTE = re.compile(r"^(?:<sup>(\d{1,3})</sup>|(\d{1,3}))\s+\S")
 MD_HEADING = re.compile(r"^(#{1,6})\s+\S")

@@ -14,7 +14,13 @@ from qa.corpus.sentences import sentence_spans
 from qa.corpus.spans import text_from_spans
 from qa.types import Chunk, Document, Paragraph, Span
 
-_KIND_CLASS = {"body": "body", "list": "body", "footnote": "footnote", "chronology": "chronology", "table": "table"}
+_KIND_CLASS = {
+    "body": "body",
+    "list": "body",
+    "footnote": "footnote",
+    "chronology": "chronology",
+    "table": "table",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +66,9 @@ def chunk_document(doc: Document, source: str, cfg: ChunkingSettings) -> list[Ch
     return chunks
 
 
-def _units(paragraphs: list[Paragraph], source: str, cfg: ChunkingSettings) -> list[tuple[tuple[Span, ...], int]]:
+def _units(
+    paragraphs: list[Paragraph], source: str, cfg: ChunkingSettings
+) -> list[tuple[tuple[Span, ...], int]]:
     """(spans, words) per paragraph; paragraphs over the maximum split at sentence ends."""
     units: list[tuple[tuple[Span, ...], int]] = []
     for p in paragraphs:
@@ -98,7 +106,9 @@ def _same_piece(a: Span, b: Span) -> bool:
     return b[0] - a[1] <= 2  # only the whitespace between two sentences of one line
 
 
-def _pack(units: list[tuple[tuple[Span, ...], int]], cfg: ChunkingSettings) -> list[tuple[Span, ...]]:
+def _pack(
+    units: list[tuple[tuple[Span, ...], int]], cfg: ChunkingSettings
+) -> list[tuple[Span, ...]]:
     """Greedy packing: fill toward the target; a small chunk may grow up to the maximum."""
     out: list[tuple[Span, ...]] = []
     current: list[Span] = []
@@ -118,7 +128,9 @@ def _pack(units: list[tuple[tuple[Span, ...], int]], cfg: ChunkingSettings) -> l
 
 def _search_text(title: str, heading_path: tuple[str, ...], kind: str, text: str) -> str:
     context = " › ".join((title, *heading_path))
-    label = {"footnote": "Footnote. ", "chronology": "Chronology. ", "table": "Table. "}.get(kind, "")
+    label = {"footnote": "Footnote. ", "chronology": "Chronology. ", "table": "Table. "}.get(
+        kind, ""
+    )
     return f"{context}\n{label}{text}"
 
 

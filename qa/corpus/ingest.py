@@ -21,7 +21,9 @@ FRONT_MATTER_MAX_WORDS = 40  # a banner before the first heading; more than this
 
 def corpus_files(corpus_dir: Path) -> list[Path]:
     if not corpus_dir.is_dir():
-        raise CorpusError(f"corpus directory {corpus_dir} does not exist; create it and add .txt/.md files")
+        raise CorpusError(
+            f"corpus directory {corpus_dir} does not exist; create it and add .txt/.md files"
+        )
     return sorted(p for p in corpus_dir.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES)
 
 
@@ -31,7 +33,10 @@ def read_text(path: Path) -> str:
     if not data.strip():
         raise UnreadableDocument(f"{path.name} is empty; add text or remove it")
     if b"\x00" in data[:8192]:
-        raise UnreadableDocument(f"{path.name} looks binary; only UTF-8 .txt/.md files are indexed: remove it or convert it to UTF-8 text")
+        raise UnreadableDocument(
+            f"{path.name} looks binary; only UTF-8 .txt/.md files are indexed: "
+            "remove it or convert it to UTF-8 text"
+        )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -40,13 +45,19 @@ def read_text(path: Path) -> str:
         ) from exc
 
 
-def parse_text(doc_id: str, text: str, entry: CatalogEntry | None = None, path: str = "") -> Document:
+def parse_text(
+    doc_id: str, text: str, entry: CatalogEntry | None = None, path: str = ""
+) -> Document:
     blocks = split_blocks(text)
     title = entry.title if entry else None
     roles = assign_roles(blocks, title)
     if title is None:
         first = next((b.index for b in blocks if roles.role.get(b.index) == "heading"), None)
-        title = roles.heading_text[first] if first is not None else (blocks[0].plain if blocks else doc_id)
+        title = (
+            roles.heading_text[first]
+            if first is not None
+            else (blocks[0].plain if blocks else doc_id)
+        )
     sections = build_sections(blocks, roles, title, len(text))
     sections = _with_front_section(sections, blocks, roles, title, len(text))
     paragraphs = build_paragraphs(text, blocks, roles, sections)
@@ -92,5 +103,7 @@ def _with_front_section(sections, blocks, roles, title, text_len):  # type: igno
     words = sum(b.words for b in front)
     if sections and words <= FRONT_MATTER_MAX_WORDS:
         return sections
-    top = Section(heading=title, level=1, path=(title,), start=0, end=first if sections else text_len)
+    top = Section(
+        heading=title, level=1, path=(title,), start=0, end=first if sections else text_len
+    )
     return [top, *sections]

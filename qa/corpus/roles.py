@@ -15,7 +15,8 @@ BOILERPLATE_LINE = re.compile(
     r"^(?:This article is extracted from|Follow this and additional works at|"
     r"Let us know how access to this document|Recommended Citation|This Thesis is brought to you|"
     r"Blog at\b|Up ↑|%d bloggers like this|©|ISBN|Copyright of this publication|"
-    r"Published by\b|This paper does not represent|.{0,80}does not take collective positions|\[www\.|\[[^\]]+\]\(mailto:)",
+    r"Published by\b|This paper does not represent|.{0,80}does not take collective positions|"
+    r"\[www\.|\[[^\]]+\]\(mailto:)",
     re.IGNORECASE,
 )
 COVER_PAGE = re.compile(
@@ -41,9 +42,13 @@ LONG_PARAGRAPH = 150
 class Roles:
     """Block index -> role, plus heading details found along the way."""
 
-    role: dict[int, str] = field(default_factory=dict)  # heading|byline|boilerplate|pullquote|footnote|text
+    role: dict[int, str] = field(
+        default_factory=dict
+    )  # heading|byline|boilerplate|pullquote|footnote|text
     heading_text: dict[int, str] = field(default_factory=dict)
-    heading_end: dict[int, int] = field(default_factory=dict)  # a heading may absorb a subtitle line
+    heading_end: dict[int, int] = field(
+        default_factory=dict
+    )  # a heading may absorb a subtitle line
     byline: dict[int, str] = field(default_factory=dict)  # heading block index -> author
 
 
@@ -107,7 +112,7 @@ def _is_plain_heading(blocks: list[Block], i: int, roles: Roles) -> bool:
     text = b.plain
     if b.lines != 1 or len(text) > MAX_HEADING_CHARS or not text or text[-1] in ",;:":
         return False
-    if not (text[0].isupper() or text[0].isdigit() or text[0] in "“\"‘"):
+    if not (text[0].isupper() or text[0].isdigit() or text[0] in '“"‘'):
         return False
     words = text.split()
     if len(words) < 2 and not (text.isupper() or SECTION_WORDS.match(text)):
@@ -155,7 +160,7 @@ def _is_pull_quote(b: Block, ngrams_by_block: list[set[tuple[str, ...]]]) -> boo
 
 
 def _footnote_refs(blocks: list[Block]) -> set[int]:
-    """Footnote numbers referenced in the text as <sup>N</sup> (so '2010 with ...' is no footnote)."""
+    """Footnote numbers cited in the text as <sup>N</sup> ('2010 with ...' is then no footnote)."""
     refs: set[int] = set()
     for b in blocks:
         for number in re.findall(r"<sup>(\d{1,3})</sup>", b.raw[1:]):
@@ -178,7 +183,9 @@ def _next(blocks: list[Block], i: int) -> Block | None:
 
 def _title_case(words: list[str]) -> bool:
     content = [w for w in words if len(w.strip("“”\"'’‘().,:?")) >= 4 and not w[:1].isdigit()]
-    return bool(content) and sum(w.strip("“\"‘(")[:1].isupper() for w in content) / len(content) >= 0.7
+    return (
+        bool(content) and sum(w.strip('“"‘(')[:1].isupper() for w in content) / len(content) >= 0.7
+    )
 
 
 def _norm(text: str) -> str:

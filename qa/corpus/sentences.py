@@ -12,13 +12,43 @@ from qa.types import Span
 
 # A boundary is whitespace after terminal punctuation (optionally closed by quotes, brackets,
 # emphasis or a footnote marker) and before something that can start a sentence.
-_BOUNDARY = re.compile(
-    r"(?<=[.?!])(?:[”\"’')\]*]|\*\*|<sup>\d+</sup>)*(\s+)(?=[\"“‘(*<]?[A-Z0-9])"
-)
+_BOUNDARY = re.compile(r"(?<=[.?!])(?:[”\"’')\]*]|\*\*|<sup>\d+</sup>)*(\s+)(?=[\"“‘(*<]?[A-Z0-9])")
 _ABBREVIATIONS = {
-    "u.s.", "u.k.", "e.g.", "i.e.", "dr.", "mr.", "mrs.", "ms.", "prof.", "gen.", "adm.", "lt.",
-    "col.", "st.", "no.", "vol.", "pp.", "p.", "jan.", "feb.", "mar.", "apr.", "jun.", "jul.",
-    "aug.", "sep.", "sept.", "oct.", "nov.", "dec.", "ed.", "eds.", "cf.", "vs.", "ph.d.",
+    "u.s.",
+    "u.k.",
+    "e.g.",
+    "i.e.",
+    "dr.",
+    "mr.",
+    "mrs.",
+    "ms.",
+    "prof.",
+    "gen.",
+    "adm.",
+    "lt.",
+    "col.",
+    "st.",
+    "no.",
+    "vol.",
+    "pp.",
+    "p.",
+    "jan.",
+    "feb.",
+    "mar.",
+    "apr.",
+    "jun.",
+    "jul.",
+    "aug.",
+    "sep.",
+    "sept.",
+    "oct.",
+    "nov.",
+    "dec.",
+    "ed.",
+    "eds.",
+    "cf.",
+    "vs.",
+    "ph.d.",
 }
 
 

@@ -139,7 +139,11 @@ def build_paragraphs(
             if not body.complete:
                 body.blocks.append(b)
                 continue
-        elif kind == "body" and not body.complete and len(body.blocks[-1].raw) >= CONTINUES_UPPER_MIN_CHARS:
+        elif (
+            kind == "body"
+            and not body.complete
+            and len(body.blocks[-1].raw) >= CONTINUES_UPPER_MIN_CHARS
+        ):
             body.blocks.append(b)
             continue
         body = flush(body)

@@ -88,7 +88,9 @@ class HashEmbedder:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
             for word in re.findall(r"\w+", text.lower()):
-                bucket = int.from_bytes(hashlib.blake2b(self._salt + word.encode(), digest_size=4).digest(), "little")
+                bucket = int.from_bytes(
+                    hashlib.blake2b(self._salt + word.encode(), digest_size=4).digest(), "little"
+                )
                 out[row, bucket % self.dim] += 1.0
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.where(norms == 0, 1.0, norms)

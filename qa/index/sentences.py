@@ -1,4 +1,4 @@
-"""Sentences of every chunk, indexed on their own so a passage can be scored by its best sentence."""
+"""Every chunk's sentences, indexed on their own so a passage can be scored by its best one."""
 
 from __future__ import annotations
 

@@ -56,11 +56,19 @@ class BuildResult:
 class IndexStore:
     """A loaded index: chunks, their vectors in FAISS, documents, manifest."""
 
-    def __init__(self, path: Path, manifest: dict[str, Any], chunks: list[Chunk],
-                 documents: list[DocumentInfo], faiss_index: Any, sources: dict[str, str],
-                 second: Any | None = None, sentence_rows: np.ndarray | None = None,
-                 sentence_spans: list[tuple[int, int]] | None = None,
-                 sentence_vectors: np.ndarray | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        manifest: dict[str, Any],
+        chunks: list[Chunk],
+        documents: list[DocumentInfo],
+        faiss_index: Any,
+        sources: dict[str, str],
+        second: Any | None = None,
+        sentence_rows: np.ndarray | None = None,
+        sentence_spans: list[tuple[int, int]] | None = None,
+        sentence_vectors: np.ndarray | None = None,
+    ) -> None:
         self.path = path
         self.sources = sources  # doc_id -> source text, for highlights and citation checks
         self.manifest = manifest
@@ -68,7 +76,9 @@ class IndexStore:
         self.documents = documents
         self.faiss = faiss_index
         self.second = second  # FAISS index of the second model's chunk vectors, or None
-        self.sentence_rows = sentence_rows if sentence_rows is not None else np.zeros(0, dtype=np.int64)
+        self.sentence_rows = (
+            sentence_rows if sentence_rows is not None else np.zeros(0, dtype=np.int64)
+        )
         self.sentence_spans = sentence_spans or []
         self.sentence_vectors = sentence_vectors
 
@@ -108,13 +118,23 @@ def mismatches(manifest: dict[str, Any], expected: dict[str, Any]) -> list[str]:
     for key, want in expected.items():
         have = manifest.get(key)
         if have != want:
-            what = "the corpus has changed" if key == "corpus_fingerprint" else f"{key} is {have}, expected {want}"
+            what = (
+                "the corpus has changed"
+                if key == "corpus_fingerprint"
+                else f"{key} is {have}, expected {want}"
+            )
             out.append(what)
     return out
 
 
-def build_index(settings: Settings, embedder: Embedder, *, force: bool = False,
-                progress: Progress | None = None, second: Embedder | None = None) -> BuildResult:
+def build_index(
+    settings: Settings,
+    embedder: Embedder,
+    *,
+    force: bool = False,
+    progress: Progress | None = None,
+    second: Embedder | None = None,
+) -> BuildResult:
     """Build the index unless an identical one exists. Never leaves a half-written index."""
     say = progress or (lambda msg: log.info(msg))
     started = time.perf_counter()
@@ -124,7 +144,9 @@ def build_index(settings: Settings, embedder: Embedder, *, force: bool = False,
     if not force and manifest_path.exists():
         current = json.loads(manifest_path.read_text(encoding="utf-8"))
         if not mismatches(current, expected):
-            return BuildResult(False, current["counts"]["documents"], current["counts"]["chunks"], 0.0)
+            return BuildResult(
+                False, current["counts"]["documents"], current["counts"]["chunks"], 0.0
+            )
 
     documents, skipped = load_corpus(settings.corpus_dir)
     cfg = chunking_settings(settings)
@@ -133,12 +155,23 @@ def build_index(settings: Settings, embedder: Embedder, *, force: bool = False,
     for doc in documents:
         doc_chunks = chunk_document(doc, read_text(Path(doc.path)), cfg)
         chunks.extend(doc_chunks)
-        infos.append(DocumentInfo(doc.doc_id, doc.title, doc.authors, doc.date, doc.publisher,
-                                  doc.sections, len(doc_chunks)))
+        infos.append(
+            DocumentInfo(
+                doc.doc_id,
+                doc.title,
+                doc.authors,
+                doc.date,
+                doc.publisher,
+                doc.sections,
+                len(doc_chunks),
+            )
+        )
     sources = {doc.doc_id: read_text(Path(doc.path)) for doc in documents}
     sentences = chunk_sentences(chunks, sources)
-    say(f"embedding {len(chunks)} chunks and {len(sentences)} sentences from "
-        f"{len(documents)} documents with {embedder.name}")
+    say(
+        f"embedding {len(chunks)} chunks and {len(sentences)} sentences from "
+        f"{len(documents)} documents with {embedder.name}"
+    )
     vectors = embedder.embed_passages([c.search_text for c in chunks])
     sentence_vectors = embedder.embed_passages([text for _, _, text in sentences])
     second_vectors = None
@@ -151,8 +184,12 @@ def build_index(settings: Settings, embedder: Embedder, *, force: bool = False,
 
     manifest = {
         **expected,
-        "counts": {"documents": len(documents), "chunks": len(chunks), "sentences": len(sentences),
-                   "skipped": len(skipped)},
+        "counts": {
+            "documents": len(documents),
+            "chunks": len(chunks),
+            "sentences": len(sentences),
+            "skipped": len(skipped),
+        },
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "qa_version": qa.__version__,
     }
@@ -161,17 +198,25 @@ def build_index(settings: Settings, embedder: Embedder, *, force: bool = False,
     try:
         faiss.write_index(_flat(vectors, embedder.dim), str(build_dir / "vectors.faiss"))
         if second_vectors is not None:
-            faiss.write_index(_flat(second_vectors, second_vectors.shape[1]), str(build_dir / "vectors-2.faiss"))
+            faiss.write_index(
+                _flat(second_vectors, second_vectors.shape[1]), str(build_dir / "vectors-2.faiss")
+            )
         faiss.write_index(_flat(sentence_vectors, embedder.dim), str(build_dir / "sentences.faiss"))
-        _write_lines(build_dir / "sentences.jsonl",
-                     ({"chunk": row, "span": list(span)} for row, span, _ in sentences))
+        _write_lines(
+            build_dir / "sentences.jsonl",
+            ({"chunk": row, "span": list(span)} for row, span, _ in sentences),
+        )
         _write_lines(build_dir / "chunks.jsonl", (_chunk_record(c) for c in chunks))
         (build_dir / "documents.json").write_text(
-            json.dumps([_document_record(d) for d in infos], ensure_ascii=False, indent=1, sort_keys=True),
+            json.dumps(
+                [_document_record(d) for d in infos], ensure_ascii=False, indent=1, sort_keys=True
+            ),
             encoding="utf-8",
         )
         # The manifest goes last: a directory without one is never loaded.
-        (build_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8")
+        (build_dir / "manifest.json").write_text(
+            json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8"
+        )
         _swap_in(build_dir, target)
     except BaseException:
         shutil.rmtree(build_dir, ignore_errors=True)
@@ -195,39 +240,61 @@ def load_index(settings: Settings, embedder: Embedder) -> IndexStore:
         )
     import faiss
 
-    chunks = [_chunk_from_record(json.loads(line)) for line in
-              (target / "chunks.jsonl").read_text(encoding="utf-8").splitlines()]
-    documents = [_document_from_record(r) for r in
-                 json.loads((target / "documents.json").read_text(encoding="utf-8"))]
+    chunks = [
+        _chunk_from_record(json.loads(line))
+        for line in (target / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    documents = [
+        _document_from_record(r)
+        for r in json.loads((target / "documents.json").read_text(encoding="utf-8"))
+    ]
     index = faiss.read_index(str(target / "vectors.faiss"))
-    second = faiss.read_index(str(target / "vectors-2.faiss")) if manifest["second_embedder"] else None
+    second = (
+        faiss.read_index(str(target / "vectors-2.faiss")) if manifest["second_embedder"] else None
+    )
     for vectors in (index, second):
         if vectors is not None and vectors.ntotal != len(chunks):
-            raise IndexMismatch(f"{target} holds {vectors.ntotal} vectors for {len(chunks)} chunks; "
-                                "run `qa build --force`")
-    records = [json.loads(line) for line in
-               (target / "sentences.jsonl").read_text(encoding="utf-8").splitlines()]
+            raise IndexMismatch(
+                f"{target} holds {vectors.ntotal} vectors for {len(chunks)} chunks; "
+                "run `qa build --force`"
+            )
+    records = [
+        json.loads(line)
+        for line in (target / "sentences.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     sentence_index = faiss.read_index(str(target / "sentences.faiss"))
     sentence_vectors = sentence_index.reconstruct_n(0, sentence_index.ntotal)
     # The fingerprint check above guarantees these are the texts the index was built from.
     sources = {d.doc_id: read_text(settings.corpus_dir / d.doc_id) for d in documents}
     return IndexStore(
-        target, manifest, chunks, documents, index, sources, second=second,
+        target,
+        manifest,
+        chunks,
+        documents,
+        index,
+        sources,
+        second=second,
         sentence_rows=np.array([r["chunk"] for r in records], dtype=np.int64),
         sentence_spans=[(r["span"][0], r["span"][1]) for r in records],
         sentence_vectors=np.asarray(sentence_vectors, dtype=np.float32),
     )
 
 
-def ensure_index(settings: Settings, embedder: Embedder, *, build_if_missing: bool = True,
-                 progress: Progress | None = None, second: Embedder | None = None) -> IndexStore:
+def ensure_index(
+    settings: Settings,
+    embedder: Embedder,
+    *,
+    build_if_missing: bool = True,
+    progress: Progress | None = None,
+    second: Embedder | None = None,
+) -> IndexStore:
     if build_if_missing and not (settings.index_dir / "manifest.json").exists():
         build_index(settings, embedder, progress=progress, second=second)
     return load_index(settings, embedder)
 
 
 def _swap_in(build_dir: Path, target: Path) -> None:
-    """Point `target` at `build_dir` with one atomic rename of a symlink, then drop the old build."""
+    """Point `target` at `build_dir` by one atomic rename of a symlink; drop the old build."""
     old = target.resolve() if target.is_symlink() else None
     if target.exists() and not target.is_symlink():
         legacy = target.parent / f".{target.name}-legacy-{uuid.uuid4().hex[:8]}"
@@ -263,9 +330,16 @@ def _chunk_record(c: Chunk) -> dict[str, Any]:
 
 def _chunk_from_record(r: dict[str, Any]) -> Chunk:
     return Chunk(
-        chunk_id=r["chunk_id"], doc_id=r["doc_id"], title=r["title"], authors=tuple(r["authors"]),
-        date=r["date"], section_path=tuple(r["section_path"]), spans=tuple(tuple(s) for s in r["spans"]),
-        text=r["text"], search_text=r["search_text"], kind=r["kind"],
+        chunk_id=r["chunk_id"],
+        doc_id=r["doc_id"],
+        title=r["title"],
+        authors=tuple(r["authors"]),
+        date=r["date"],
+        section_path=tuple(r["section_path"]),
+        spans=tuple(tuple(s) for s in r["spans"]),
+        text=r["text"],
+        search_text=r["search_text"],
+        kind=r["kind"],
     )
 
 
@@ -275,5 +349,12 @@ def _document_record(d: DocumentInfo) -> dict[str, Any]:
 
 def _document_from_record(r: dict[str, Any]) -> DocumentInfo:
     outline = tuple(Section(**{**s, "path": tuple(s["path"])}) for s in r["outline"])
-    return DocumentInfo(r["doc_id"], r["title"], tuple(r["authors"]), r["date"], r["publisher"],
-                        outline, r["chunk_count"])
+    return DocumentInfo(
+        r["doc_id"],
+        r["title"],
+        tuple(r["authors"]),
+        r["date"],
+        r["publisher"],
+        outline,
+        r["chunk_count"],
+    )

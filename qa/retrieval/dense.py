@@ -7,7 +7,9 @@ from typing import Any
 import numpy as np
 
 
-def dense_search(faiss_index: Any, query_vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def dense_search(
+    faiss_index: Any, query_vector: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
     """(row ids, cosine scores) of the k nearest chunks, best first."""
     k = min(k, faiss_index.ntotal)
     scores, ids = faiss_index.search(query_vector.reshape(1, -1).astype(np.float32), k)

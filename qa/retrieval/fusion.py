@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
+from typing import TypeVar
+
+K = TypeVar("K", bound=Hashable)
 
 
 def reciprocal_rank_fusion(
-    rankings: Mapping[str, Mapping[Hashable, int]], k: int = 60, weights: Mapping[str, float] | None = None
-) -> dict[Hashable, float]:
+    rankings: Mapping[str, Mapping[K, int]],
+    k: int = 60,
+    weights: Mapping[str, float] | None = None,
+) -> dict[K, float]:
     """RRF: score(d) = sum_r w_r / (k + rank_r(d)), ranks starting at 1.
 
     Cormack, Clarke & Buettcher (2009), "Reciprocal rank fusion outperforms Condorcet and
@@ -17,7 +22,7 @@ def reciprocal_rank_fusion(
     >>> sorted(fused, key=fused.get, reverse=True)
     ['b', 'a']
     """
-    fused: dict[Hashable, float] = {}
+    fused: dict[K, float] = {}
     for name, ranks in rankings.items():
         weight = 1.0 if weights is None else weights.get(name, 1.0)
         for item, rank in ranks.items():
@@ -25,7 +30,7 @@ def reciprocal_rank_fusion(
     return fused
 
 
-def min_max(scores: Mapping[Hashable, float]) -> dict[Hashable, float]:
+def min_max(scores: Mapping[K, float]) -> dict[K, float]:
     """Scale scores to [0, 1]; all-equal scores map to 1.
 
     >>> min_max({"a": 2.0, "b": 4.0, "c": 3.0})
@@ -40,22 +45,22 @@ def min_max(scores: Mapping[Hashable, float]) -> dict[Hashable, float]:
 
 
 def linear_fusion(
-    scores: Mapping[str, Mapping[Hashable, float]], weights: Mapping[str, float]
-) -> dict[Hashable, float]:
+    scores: Mapping[str, Mapping[K, float]], weights: Mapping[str, float]
+) -> dict[K, float]:
     """Weighted sum of min-max normalised scores; an item missing from a list scores 0 there.
 
     >>> linear_fusion({"dense": {"a": 0.9, "b": 0.1}, "bm25": {"b": 8.0, "a": 2.0}},
     ...               {"dense": 0.5, "bm25": 0.5})
     {'a': 0.5, 'b': 0.5}
     """
-    fused: dict[Hashable, float] = {}
+    fused: dict[K, float] = {}
     for name, raw in scores.items():
         for item, s in min_max(raw).items():
             fused[item] = fused.get(item, 0.0) + weights.get(name, 0.0) * s
     return fused
 
 
-def ranks(scores: Mapping[Hashable, float]) -> dict[Hashable, int]:
+def ranks(scores: Mapping[K, float]) -> dict[K, int]:
     """Rank items by descending score (1 = best; ties keep insertion order).
 
     >>> ranks({"a": 0.2, "b": 0.9})

@@ -29,8 +29,13 @@ class SearchResult:
 
 
 class HybridRetriever:
-    def __init__(self, store: IndexStore, embedder: Embedder, settings: Settings,
-                 second: Embedder | None = None) -> None:
+    def __init__(
+        self,
+        store: IndexStore,
+        embedder: Embedder,
+        settings: Settings,
+        second: Embedder | None = None,
+    ) -> None:
         import faiss
 
         faiss.omp_set_num_threads(1)  # one query at a time: FAISS threading only adds overhead here
@@ -91,8 +96,9 @@ def _top(ids: np.ndarray, scores: np.ndarray) -> dict[int, float]:
     return {int(i): float(s) for i, s in zip(ids, scores, strict=True)}
 
 
-def _best_sentence_per_chunk(sentence_scores: np.ndarray, rows: np.ndarray, n_chunks: int,
-                             pool: int) -> dict[int, float]:
+def _best_sentence_per_chunk(
+    sentence_scores: np.ndarray, rows: np.ndarray, n_chunks: int, pool: int
+) -> dict[int, float]:
     """Each chunk's best sentence score; the `pool` best chunks."""
     best = np.full(n_chunks, -np.inf, dtype=np.float32)
     np.maximum.at(best, rows, sentence_scores)
