@@ -1,6 +1,4 @@
 """The eval set is sound: quotes verbatim in their documents, gold sections right, ids unique.
-
-Reads eval/questions.jsonl, or the partial eval/parts/*.jsonl while the full file does not exist.
 """
 
 from __future__ import annotations
@@ -25,13 +23,12 @@ from qa.settings import REPO_ROOT
 EVAL_DIR = REPO_ROOT / "eval"
 CORPUS_DIR = REPO_ROOT / "corpus"
 FULL_SET = EVAL_DIR / "questions.jsonl"
-EVAL_FILES = [FULL_SET] if FULL_SET.exists() else sorted((EVAL_DIR / "parts").glob("*.jsonl"))
 
 
 @pytest.fixture(scope="module")
 def questions() -> list[EvalQuestion]:
-    assert EVAL_FILES, "neither eval/questions.jsonl nor eval/parts/*.jsonl exists"
-    return [q for path in EVAL_FILES for q in load_questions(path, CORPUS_DIR)]
+    assert FULL_SET.exists(), f"{FULL_SET} is missing"
+    return load_questions(FULL_SET, CORPUS_DIR)
 
 
 def test_every_gold_quote_is_verbatim_in_its_document_and_40_to_300_chars(questions):
@@ -50,14 +47,12 @@ def test_styles_are_valid_and_ids_unique_across_files(questions):
     assert not duplicated, f"ids used more than once: {duplicated}"
 
 
-@pytest.mark.skipif(not FULL_SET.exists(), reason="size applies to the full eval/questions.jsonl")
 def test_full_set_has_at_least_120_questions_and_15_unanswerable(questions):
     assert len(questions) >= 120
     assert sum(not q.answerable for q in questions) >= 15
 
 
 def test_gold_section_is_the_innermost_heading_containing_the_quote(questions):
-    # Fails (does not skip) while the core cannot be imported: the check must not vanish.
     from qa.corpus.ingest import parse_file
 
     documents = {}
