@@ -5,7 +5,7 @@ PORT ?= 8000
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install run test test-fast lint clean
+.PHONY: install run test test-fast lint bench clean
 
 install: $(VENV)/.installed
 
@@ -16,6 +16,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 run: install
+	$(VENV)/bin/qa build    # a no-op when the index matches the corpus and settings
 	$(VENV)/bin/qa serve --host 127.0.0.1 --port $(PORT)
 
 test: install
@@ -25,8 +26,11 @@ test-fast: install
 	$(PY) -m pytest -q -m "not model and not eval"
 
 lint: install
-	$(VENV)/bin/ruff check qa tests
+	$(VENV)/bin/ruff check qa tests eval bench
 	$(VENV)/bin/mypy
 
+bench: install
+	$(PY) bench/latency.py --build
+
 clean:
-	rm -rf $(VENV) index/*/ .pytest_cache
+	rm -rf $(VENV) .pytest_cache index/default index/.default-*

@@ -9,25 +9,23 @@ from __future__ import annotations
 import importlib.util
 import logging
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from qa.errors import IndexMismatch, IndexMissing, InvalidQuestion, QAError, UnknownDocument
+from qa.render import Renderer
 
 if TYPE_CHECKING:
-    from rich.text import Text
-
     from qa.pipeline import Mode, Pipeline
-    from qa.schema import AskResponse, PassageOut
+    from qa.schema import AskResponse
     from qa.settings import Settings
 
 log = logging.getLogger(__name__)
 
 MODES = ("hybrid", "dense", "bm25")  # qa.pipeline.MODES, repeated here to keep `qa --help` light
-ABSTAIN_NOTE = "The documents do not seem to answer this; nearest passages:"
 PROMPT = "qa> "
 
 # Checked in order, so a subclass must come before its base; any other QAError exits 1.
@@ -307,65 +305,6 @@ def serve(obj: dict[str, Any], host: str, port: int) -> None:
     settings: Settings = obj["settings"]
     app = create_app(settings, pipeline=_open_pipeline(settings))
     uvicorn.run(app, host=host, port=port)
-
-
-class Renderer:
-    """Answers for people: rank, score, title, authors, section, passage, citation.
-
-    Highlighted sentences are emphasised where their cleaned source text appears in the passage.
-    """
-
-    def __init__(self, sources: Mapping[str, str]) -> None:
-        from rich.console import Console
-
-        self.sources = sources  # doc_id -> source text, which highlight offsets index
-        self.console = Console(highlight=False)
-
-    def answer(self, response: AskResponse) -> None:
-        if response.abstained:
-            self.console.print(ABSTAIN_NOTE, style="yellow", markup=False)
-            self.console.print()
-        for passage in response.passages:
-            self.passage(passage)
-
-    def passage(self, p: PassageOut) -> None:
-        from rich.text import Text
-
-        head = Text.assemble(
-            (f"{p.rank}. ", "bold"), (f"{p.score:.4f}  ", "cyan"), (p.title, "bold")
-        )
-        if p.authors:
-            head.append(f" — {', '.join(p.authors)}", style="dim")
-        self.console.print(head)
-        if p.section_path:
-            self._indented(Text(" › ".join(p.section_path), style="italic"))
-        self._indented(self.highlighted(p))
-        self._indented(Text(f"{p.doc_id} [{p.start}:{p.end}]", style="green"))
-        self.console.print()
-
-    def _indented(self, text: Text, indent: int = 3) -> None:
-        from rich.text import Text
-
-        for line in text.wrap(self.console, max(self.console.width - indent, 20)):
-            line.rstrip()
-            self.console.print(Text(" " * indent) + line if line.plain else line)
-
-    def highlighted(self, p: PassageOut) -> Text:
-        from rich.text import Text
-
-        text = Text(p.text)
-        source = self.sources.get(p.doc_id)
-        if source is None:
-            return text
-        from qa.corpus.clean import clean_text
-
-        for h_start, h_end in p.highlights:
-            for start, end in p.spans:  # a highlight may run across the pieces of a passage
-                piece = clean_text(source[max(h_start, start) : min(h_end, end)]).strip()
-                at = p.text.find(piece) if piece else -1
-                if at >= 0:
-                    text.stylize("bold yellow", at, at + len(piece))
-        return text
 
 
 if importlib.util.find_spec("qa.evaluation.cli") is not None:

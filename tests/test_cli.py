@@ -14,7 +14,7 @@ from click.testing import CliRunner, Result
 from fastapi.testclient import TestClient
 
 from qa.api import create_app
-from qa.cli import ABSTAIN_NOTE, MODES, Renderer, exit_code, main
+from qa.cli import MODES, exit_code, main
 from qa.corpus.clean import clean_text
 from qa.corpus.ingest import read_text
 from qa.errors import (
@@ -25,6 +25,7 @@ from qa.errors import (
     QAError,
     UnknownDocument,
 )
+from qa.render import ABSTAIN_NOTE, Renderer
 from qa.schema import AskResponse, PassageOut
 from qa.settings import Settings
 

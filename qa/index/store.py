@@ -12,7 +12,6 @@ Layout of index/<name>/ (a symlink to the build directory it names, swapped atom
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -20,7 +19,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,19 +27,18 @@ from typing import Any
 import numpy as np
 
 import qa
-from qa.corpus.catalog import CATALOG_FILE
-from qa.corpus.chunking import ChunkingSettings, chunk_document
-from qa.corpus.ingest import corpus_files, load_corpus, read_text
+from qa.corpus.chunking import chunk_document
+from qa.corpus.ingest import load_corpus, read_text
 from qa.errors import IndexMismatch, IndexMissing
-from qa.index.embedder import NONE, Embedder, load_embedder
+from qa.index.embedder import Embedder, load_embedder
+from qa.index.manifest import chunking_settings, expected_manifest, mismatches
+from qa.index.records import chunk_from_record, chunk_record, document_from_record, document_record
 from qa.index.sentences import chunk_sentences
 from qa.settings import Settings
-from qa.types import Chunk, DocumentInfo, Section
+from qa.types import Chunk, DocumentInfo
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2
-PARSER_VERSION = 1  # bump when structure detection or chunking changes what is produced
 Progress = Callable[[str], None]
 
 
@@ -81,50 +79,6 @@ class IndexStore:
         )
         self.sentence_spans = sentence_spans or []
         self.sentence_vectors = sentence_vectors
-
-
-def chunking_settings(settings: Settings) -> ChunkingSettings:
-    return ChunkingSettings(
-        target_words=settings.chunk_target_words,
-        max_words=settings.chunk_max_words,
-        min_words=settings.chunk_min_words,
-    )
-
-
-def corpus_fingerprint(corpus_dir: Path) -> str:
-    """Hash of every indexable file's name and bytes, the catalog, and the parser version."""
-    digest = hashlib.sha256(f"parser:{PARSER_VERSION}".encode())
-    paths = corpus_files(corpus_dir)
-    catalog = corpus_dir / CATALOG_FILE
-    for path in [*paths, *([catalog] if catalog.exists() else [])]:
-        digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
-
-
-def expected_manifest(settings: Settings, embedder: Embedder) -> dict[str, Any]:
-    second = None if settings.second_embedder == NONE else settings.second_embedder
-    return {
-        "format_version": FORMAT_VERSION,
-        "embedder": {"name": embedder.name, "dim": embedder.dim},
-        "second_embedder": second,
-        "chunking": asdict(chunking_settings(settings)),
-        "corpus_fingerprint": corpus_fingerprint(settings.corpus_dir),
-    }
-
-
-def mismatches(manifest: dict[str, Any], expected: dict[str, Any]) -> list[str]:
-    """Human-readable differences between an index's manifest and what the settings expect."""
-    out = []
-    for key, want in expected.items():
-        have = manifest.get(key)
-        if have != want:
-            what = (
-                "the corpus has changed"
-                if key == "corpus_fingerprint"
-                else f"{key} is {have}, expected {want}"
-            )
-            out.append(what)
-    return out
 
 
 def build_index(
@@ -206,10 +160,10 @@ def build_index(
             build_dir / "sentences.jsonl",
             ({"chunk": row, "span": list(span)} for row, span, _ in sentences),
         )
-        _write_lines(build_dir / "chunks.jsonl", (_chunk_record(c) for c in chunks))
+        _write_lines(build_dir / "chunks.jsonl", (chunk_record(c) for c in chunks))
         (build_dir / "documents.json").write_text(
             json.dumps(
-                [_document_record(d) for d in infos], ensure_ascii=False, indent=1, sort_keys=True
+                [document_record(d) for d in infos], ensure_ascii=False, indent=1, sort_keys=True
             ),
             encoding="utf-8",
         )
@@ -241,11 +195,11 @@ def load_index(settings: Settings, embedder: Embedder) -> IndexStore:
     import faiss
 
     chunks = [
-        _chunk_from_record(json.loads(line))
+        chunk_from_record(json.loads(line))
         for line in (target / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
     ]
     documents = [
-        _document_from_record(r)
+        document_from_record(r)
         for r in json.loads((target / "documents.json").read_text(encoding="utf-8"))
     ]
     index = faiss.read_index(str(target / "vectors.faiss"))
@@ -320,41 +274,3 @@ def _write_lines(path: Path, records: Any) -> None:
     with path.open("w", encoding="utf-8") as fh:
         for record in records:
             fh.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
-
-
-def _chunk_record(c: Chunk) -> dict[str, Any]:
-    record = asdict(c)
-    record["spans"] = [list(s) for s in c.spans]
-    return record
-
-
-def _chunk_from_record(r: dict[str, Any]) -> Chunk:
-    return Chunk(
-        chunk_id=r["chunk_id"],
-        doc_id=r["doc_id"],
-        title=r["title"],
-        authors=tuple(r["authors"]),
-        date=r["date"],
-        section_path=tuple(r["section_path"]),
-        spans=tuple(tuple(s) for s in r["spans"]),
-        text=r["text"],
-        search_text=r["search_text"],
-        kind=r["kind"],
-    )
-
-
-def _document_record(d: DocumentInfo) -> dict[str, Any]:
-    return {**asdict(d), "outline": [asdict(s) for s in d.outline]}
-
-
-def _document_from_record(r: dict[str, Any]) -> DocumentInfo:
-    outline = tuple(Section(**{**s, "path": tuple(s["path"])}) for s in r["outline"])
-    return DocumentInfo(
-        r["doc_id"],
-        r["title"],
-        tuple(r["authors"]),
-        r["date"],
-        r["publisher"],
-        outline,
-        r["chunk_count"],
-    )

@@ -1,0 +1,75 @@
+"""Answers for people: the terminal rendering of an AskResponse that `qa ask` and `qa chat` print.
+
+rich is imported inside the methods, so importing this module (and so `qa --help`) stays light.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.text import Text
+
+    from qa.schema import AskResponse, PassageOut
+
+ABSTAIN_NOTE = "The documents do not seem to answer this; nearest passages:"
+
+
+class Renderer:
+    """Answers for people: rank, score, title, authors, section, passage, citation.
+
+    Highlighted sentences are emphasised where their cleaned source text appears in the passage.
+    """
+
+    def __init__(self, sources: Mapping[str, str]) -> None:
+        from rich.console import Console
+
+        self.sources = sources  # doc_id -> source text, which highlight offsets index
+        self.console = Console(highlight=False)
+
+    def answer(self, response: AskResponse) -> None:
+        if response.abstained:
+            self.console.print(ABSTAIN_NOTE, style="yellow", markup=False)
+            self.console.print()
+        for passage in response.passages:
+            self.passage(passage)
+
+    def passage(self, p: PassageOut) -> None:
+        from rich.text import Text
+
+        head = Text.assemble(
+            (f"{p.rank}. ", "bold"), (f"{p.score:.4f}  ", "cyan"), (p.title, "bold")
+        )
+        if p.authors:
+            head.append(f" — {', '.join(p.authors)}", style="dim")
+        self.console.print(head)
+        if p.section_path:
+            self._indented(Text(" › ".join(p.section_path), style="italic"))
+        self._indented(self.highlighted(p))
+        self._indented(Text(f"{p.doc_id} [{p.start}:{p.end}]", style="green"))
+        self.console.print()
+
+    def _indented(self, text: Text, indent: int = 3) -> None:
+        from rich.text import Text
+
+        for line in text.wrap(self.console, max(self.console.width - indent, 20)):
+            line.rstrip()
+            self.console.print(Text(" " * indent) + line if line.plain else line)
+
+    def highlighted(self, p: PassageOut) -> Text:
+        from rich.text import Text
+
+        text = Text(p.text)
+        source = self.sources.get(p.doc_id)
+        if source is None:
+            return text
+        from qa.corpus.clean import clean_text
+
+        for h_start, h_end in p.highlights:
+            for start, end in p.spans:  # a highlight may run across the pieces of a passage
+                piece = clean_text(source[max(h_start, start) : min(h_end, end)]).strip()
+                at = p.text.find(piece) if piece else -1
+                if at >= 0:
+                    text.stylize("bold yellow", at, at + len(piece))
+        return text
