@@ -35,8 +35,10 @@ def main() -> None:
         settings = Settings(index_dir=Path(tempfile.mkdtemp()) / "default")
         started = time.perf_counter()
         pipeline = Pipeline.open(settings)
-        print(f"build + load: {time.perf_counter() - started:.1f} s "
-              f"({len(pipeline.store.chunks)} chunks, {len(pipeline.store.sentence_spans)} sentences)")
+        print(
+            f"build + load: {time.perf_counter() - started:.1f} s "
+            f"({len(pipeline.store.chunks)} chunks, {len(pipeline.store.sentence_spans)} sentences)"
+        )
     else:
         pipeline = Pipeline.open(settings)
 
