@@ -6,9 +6,9 @@ import hashlib
 import logging
 from pathlib import Path
 
-from qa.corpus.blocks import split_blocks
+from qa.corpus.blocks import Block, split_blocks
 from qa.corpus.catalog import CatalogEntry, load_catalog
-from qa.corpus.roles import assign_roles
+from qa.corpus.roles import Roles, assign_roles
 from qa.corpus.structure import build_paragraphs, build_sections
 from qa.errors import CorpusError, UnreadableDocument
 from qa.types import Document, Section
@@ -96,7 +96,9 @@ def load_corpus(corpus_dir: Path) -> tuple[list[Document], list[str]]:
     return documents, skipped
 
 
-def _with_front_section(sections, blocks, roles, title, text_len):  # type: ignore[no-untyped-def]
+def _with_front_section(
+    sections: list[Section], blocks: list[Block], roles: Roles, title: str, text_len: int
+) -> list[Section]:
     """Text before the first heading: a banner to drop, or real content under the title."""
     first = sections[0].start if sections else text_len
     front = [b for b in blocks if b.end <= first and roles.role.get(b.index) == "text"]

@@ -42,13 +42,9 @@ LONG_PARAGRAPH = 150
 class Roles:
     """Block index -> role, plus heading details found along the way."""
 
-    role: dict[int, str] = field(
-        default_factory=dict
-    )  # heading|byline|boilerplate|pullquote|footnote|text
-    heading_text: dict[int, str] = field(default_factory=dict)
-    heading_end: dict[int, int] = field(
-        default_factory=dict
-    )  # a heading may absorb a subtitle line
+    # heading | heading-part | byline | boilerplate | pullquote | footnote | text
+    role: dict[int, str] = field(default_factory=dict)
+    heading_text: dict[int, str] = field(default_factory=dict)  # with a subtitle line absorbed
     byline: dict[int, str] = field(default_factory=dict)  # heading block index -> author
 
 
@@ -74,12 +70,10 @@ def assign_roles(blocks: list[Block], title: str | None) -> Roles:
         elif _is_heading(blocks, i, roles, title, in_bibliography):
             roles.role[i] = "heading"
             roles.heading_text[i] = b.plain
-            roles.heading_end[i] = b.end
             nxt = _next(blocks, i)
             if nxt is not None and SUBTITLE.match(nxt.plain) and nxt.lines == 1:
                 roles.role[nxt.index] = "heading-part"
                 roles.heading_text[i] = f"{b.plain} {nxt.plain}"
-                roles.heading_end[i] = nxt.end
                 nxt = _next(blocks, nxt.index)
             if nxt is not None and _is_byline(nxt):
                 roles.role[nxt.index] = "byline"
@@ -96,7 +90,7 @@ def _is_heading(
     b = blocks[i]
     if b.md_level:
         return True
-    if title and _norm(b.plain) == _norm(title):
+    if title and same_title_key(b.plain) == same_title_key(title):
         return True
     if in_bibliography or b.is_table or b.is_chronology or b.is_list:
         return False
@@ -188,5 +182,6 @@ def _title_case(words: list[str]) -> bool:
     )
 
 
-def _norm(text: str) -> str:
+def same_title_key(text: str) -> str:
+    """Title key without case, punctuation or spacing: "GAMING THE WEST?" = "Gaming the West"."""
     return re.sub(r"\W+", " ", text).strip().casefold()

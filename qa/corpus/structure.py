@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from qa.corpus.blocks import Block
-from qa.corpus.roles import BACK_MATTER, BOILERPLATE_HEADING, Roles, _norm
+from qa.corpus.roles import BACK_MATTER, BOILERPLATE_HEADING, Roles, same_title_key
 from qa.corpus.spans import text_from_spans
 from qa.types import Paragraph, Section, Span
 
@@ -27,7 +28,11 @@ def build_sections(
     """
     heads = [b for b in blocks if roles.role.get(b.index) == "heading"]
     title_index = next(
-        (b.index for b in heads if title and _norm(roles.heading_text[b.index]) == _norm(title)),
+        (
+            b.index
+            for b in heads
+            if title and same_title_key(roles.heading_text[b.index]) == same_title_key(title)
+        ),
         None,
     )
     base = 2 if title_index is not None else 1
@@ -171,7 +176,7 @@ def _next_role(blocks: list[Block], roles: Roles, i: int) -> str | None:
     return roles.role.get(i + 1) if i + 1 < len(blocks) else None
 
 
-def _section_lookup(sections: list[Section]):  # type: ignore[no-untyped-def]
+def _section_lookup(sections: list[Section]) -> Callable[[int], Section | None]:
     def innermost(offset: int) -> Section | None:
         best = None
         for s in sections:
