@@ -271,7 +271,8 @@ def outline(obj: dict[str, Any], doc_id: str, as_json: bool) -> None:
     top = min((entry.level for entry in detail.outline), default=1)
     for entry in detail.outline:
         indent = "  " * (entry.level - top + 1)
-        click.echo(f"{indent}{entry.heading}  [{entry.start}:{entry.end}]")
+        note = "  (boilerplate, not indexed)" if entry.boilerplate else ""
+        click.echo(f"{indent}{entry.heading}  [{entry.start}:{entry.end}]{note}")
 
 
 @main.command(short_help="Serve the HTTP API (docs at /docs).")

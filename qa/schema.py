@@ -110,6 +110,7 @@ class OutlineEntry(BaseModel):
     path: list[str]
     start: int
     end: int
+    boilerplate: bool = False  # a publisher blurb etc.: kept out of passages
 
 
 class DocumentOut(BaseModel):

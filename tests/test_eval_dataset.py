@@ -1,5 +1,4 @@
-"""The eval set is sound: quotes verbatim in their documents, gold sections right, ids unique.
-"""
+"""The eval set is sound: quotes verbatim in their documents, gold sections right, ids unique."""
 
 from __future__ import annotations
 

@@ -163,3 +163,19 @@ def test_crash_while_writing_files_leaves_no_half_written_index(
     assert [p.name for p in settings.index_dir.parent.iterdir() if "-build-" in p.name] == [
         settings.index_dir.resolve().name
     ]
+
+
+def test_outline_marks_boilerplate_sections_that_are_kept_out_of_passages(
+    settings: Settings,
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from qa.api import create_app
+
+    about = "## About ECFR\n\nECFR is a pan-European think-tank with offices in seven capitals.\n"
+    (settings.corpus_dir / "rivers.md").write_text(CORPUS_TEXT + "\n" + about, encoding="utf-8")
+    pipeline = Pipeline.open(settings)
+    body = TestClient(create_app(pipeline=pipeline)).get("/documents/rivers.md").json()
+    flags = {entry["heading"]: entry["boilerplate"] for entry in body["outline"]}
+    assert flags == {"Rivers": False, "Sources": False, "Deltas": False, "About ECFR": True}
+    assert not any("think-tank" in chunk.text for chunk in pipeline.store.chunks)
