@@ -11,6 +11,7 @@ import numpy as np
 from qa.corpus.sentences import sentence_spans
 from qa.index.store import IndexStore
 from qa.retrieval.hybrid import SearchResult
+from qa.retrieval.merge import merge_adjacent
 from qa.settings import Settings
 from qa.types import Answer, Chunk, Hit, Passage, Span
 
@@ -41,22 +42,20 @@ def build_answer(
 ) -> Answer:
     started = time.perf_counter()
     query_terms = set(terms(question))
+    merged = merge_adjacent(
+        result.hits, row_of, store.sources, window=settings.merge_window, most=settings.merge_most
+    )
     passages = []
-    for i, hit in enumerate(result.hits[:k]):
-        candidates = [
-            store.sentence_spans[j] for j in sentences_by_row.get(row_of[hit.chunk.chunk_id], [])
-        ]
+    for i, (hit, rows) in enumerate(merged[:k]):
+        indices = [j for row in rows for j in sentences_by_row.get(row, [])]
+        candidates = [store.sentence_spans[j] for j in indices]
         cosines = (
-            [
-                float(result.sentence_scores[j])
-                for j in sentences_by_row.get(row_of[hit.chunk.chunk_id], [])
-            ]
+            [float(result.sentence_scores[j]) for j in indices]
             if result.sentence_scores is not None
             else None
         )
-        spans = highlight(
-            hit.chunk, store.sources[hit.chunk.doc_id], candidates, cosines, query_terms, terms
-        )
+        source = store.sources[hit.chunk.doc_id]
+        spans = highlight(hit.chunk, source, candidates, cosines, query_terms, terms)
         passages.append(Passage(rank=i + 1, hit=hit, highlights=spans))
     confidence = answer_confidence(result.hits, unknown_terms)
     return Answer(

@@ -6,8 +6,10 @@ qa errors become HTTP statuses in one place, `_handle_qa_error`. Run it with `qa
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Annotated
 
@@ -49,6 +51,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         if pipeline is None:
             app.state.pipeline = Pipeline.open(settings or Settings())
         yield
+        app.state.worker.shutdown(wait=False)
 
     app = FastAPI(
         title="qa",
@@ -57,6 +60,10 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         lifespan=lifespan,
     )
     app.state.pipeline = pipeline
+    # Questions run one at a time on one long-lived thread: the models keep their per-thread
+    # state warm (a fresh threadpool thread made the first embeddings there 2-3x slower), and on
+    # 2 cores parallel questions would only compete for the same CPUs.
+    app.state.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qa-pipeline")
     app.add_exception_handler(QAError, _handle_qa_error)
     app.include_router(router)
     return app
@@ -81,9 +88,12 @@ def health(pipeline: PipelineDep) -> Health:
     responses={503: {"description": "The index is missing or was built with other settings."}},
     tags=["questions"],
 )
-def ask(body: AskBody, pipeline: PipelineDep) -> AskResponse:
+async def ask(body: AskBody, request: Request, pipeline: PipelineDep) -> AskResponse:
     """Rank the passages that answer `question`, best first, each with its exact source offsets."""
-    return AskResponse.from_answer(pipeline.ask(body.question, body.k, mode=body.mode))
+    answer = await asyncio.get_running_loop().run_in_executor(
+        request.app.state.worker, lambda: pipeline.ask(body.question, body.k, mode=body.mode)
+    )
+    return AskResponse.from_answer(answer)
 
 
 @router.get("/documents", response_model=list[DocumentOut], tags=["documents"])

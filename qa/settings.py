@@ -23,5 +23,7 @@ class Settings(BaseSettings):
     max_question_chars: int = 1000
     max_k: int = 50
     candidates: int = Field(50, ge=5)  # per retriever, before fusion
+    merge_window: int = 20  # neighbouring chunks among this many hits merge into one passage
+    merge_most: int = Field(2, ge=1)  # chunks a merged passage may hold (1 = no merging)
     rrf_k: int = 20  # chosen by cross-validation (README, "Retrieval study")
     abstain_below: float = 0.668  # from eval/calibrate.py: ~4% of answerable questions fall below

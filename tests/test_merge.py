@@ -1,0 +1,68 @@
+"""Neighbouring hits of one section merge into one passage; others stay apart."""
+
+from __future__ import annotations
+
+from qa.corpus.spans import text_from_spans
+from qa.retrieval.merge import merge_adjacent
+from qa.types import Chunk, Hit
+
+SOURCE = "Alpha one.\n\nAlpha two.\n\nAlpha three.\n\nBeta one.\n"
+SPANS = [(0, 10), (12, 22), (24, 36), (38, 47)]
+SECTIONS = [("A",), ("A",), ("A",), ("B",)]
+
+
+def chunk(row: int) -> Chunk:
+    span = SPANS[row]
+    return Chunk(
+        chunk_id=f"doc.txt#s/{row}",
+        doc_id="doc.txt",
+        title="T",
+        authors=(),
+        date=None,
+        section_path=SECTIONS[row],
+        spans=(span,),
+        text=SOURCE[span[0] : span[1]],
+        search_text=SOURCE[span[0] : span[1]],
+    )
+
+
+def hits(*rows: int) -> list[Hit]:
+    return [
+        Hit(chunk(r), score=1.0 / (i + 1), scores={"fused": 1.0 / (i + 1)})
+        for i, r in enumerate(rows)
+    ]
+
+
+ROW_OF = {f"doc.txt#s/{r}": r for r in range(4)}
+SOURCES = {"doc.txt": SOURCE}
+
+
+def test_next_chunk_of_the_same_section_joins_the_better_ranked_hit_in_reading_order() -> None:
+    merged = merge_adjacent(hits(1, 3, 0), ROW_OF, SOURCES, window=10)
+    assert [rows for _, rows in merged] == [(0, 1), (3,)]
+    first = merged[0][0]
+    assert first.chunk.spans == (SPANS[0], SPANS[1])
+    assert first.chunk.text == text_from_spans(SOURCE, first.chunk.spans) == "Alpha one. Alpha two."
+    assert first.chunk.chunk_id == "doc.txt#s/0+doc.txt#s/1"
+    assert first.score == 1.0  # the better hit's rank and scores are kept
+
+
+def test_chunks_of_different_sections_or_not_adjacent_stay_apart() -> None:
+    assert [rows for _, rows in merge_adjacent(hits(2, 3), ROW_OF, SOURCES, window=10)] == [
+        (2,),
+        (3,),
+    ]
+    assert [rows for _, rows in merge_adjacent(hits(0, 2), ROW_OF, SOURCES, window=10)] == [
+        (0,),
+        (2,),
+    ]
+
+
+def test_a_passage_holds_at_most_the_given_number_of_chunks() -> None:
+    merged = merge_adjacent(hits(1, 0, 2), ROW_OF, SOURCES, window=10, most=2)
+    assert [rows for _, rows in merged] == [(0, 1), (2,)]
+
+
+def test_hits_beyond_the_window_are_not_merged() -> None:
+    merged = merge_adjacent(hits(0, 3, 1), ROW_OF, SOURCES, window=2)
+    assert [rows for _, rows in merged] == [(0,), (3,), (1,)]
