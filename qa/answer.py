@@ -36,19 +36,22 @@ def build_answer(
     settings: Settings,
     terms: Terms,
     store: IndexStore,
-    sentences_by_row: dict[int, list[int]],
-    row_of: dict[str, int],
+    sentence_terms: list[frozenset[str]],
     unknown_terms: float,
 ) -> Answer:
     started = time.perf_counter()
     query_terms = set(terms(question))
     merged = merge_adjacent(
-        result.hits, row_of, store.sources, window=settings.merge_window, most=settings.merge_most
+        result.hits,
+        store.row_of,
+        store.sources,
+        window=settings.merge_window,
+        most=settings.merge_most,
     )
     passages = []
     for i, (hit, rows) in enumerate(merged[:k]):
-        indices = [j for row in rows for j in sentences_by_row.get(row, [])]
-        candidates = [store.sentence_spans[j] for j in indices]
+        indices = [j for row in rows for j in store.sentences_of_row.get(row, [])]
+        candidates = [(store.sentence_spans[j], sentence_terms[j]) for j in indices]
         cosines = (
             [float(result.sentence_scores[j]) for j in indices]
             if result.sentence_scores is not None
@@ -85,24 +88,30 @@ def answer_confidence(hits: list[Hit], unknown_terms: float) -> float:
 def highlight(
     chunk: Chunk,
     source: str,
-    candidates: list[Span],
+    candidates: list[tuple[Span, frozenset[str]]],
     cosines: list[float] | None,
     query_terms: set[str],
     terms: Terms,
 ) -> tuple[Span, ...]:
-    """The one or two sentences that best answer: query cosine plus shared terms."""
-    if not candidates:  # sentences too short to index: fall back to splitting the chunk
-        candidates = [s for span in chunk.spans for s in sentence_spans(source, span)]
+    """The one or two sentences that best answer: query cosine plus shared terms.
+
+    `candidates` are the passage's indexed sentences with their terms; `terms` tokenizes the
+    fallback sentences of a passage whose sentences were all too short to index.
+    """
+    if not candidates:
+        candidates = [
+            (s, frozenset(terms(source[s[0] : s[1]])))
+            for span in chunk.spans
+            for s in sentence_spans(source, span)
+        ]
         cosines = None
     if not candidates:
         return ()
-    lexical = np.array(
-        [len(query_terms & set(terms(source[a:b]))) for a, b in candidates], dtype=float
-    )
+    lexical = np.array([len(query_terms & words) for _, words in candidates], dtype=float)
     # Without sentence vectors (BM25 mode) shared terms are all the evidence there is.
     score = lexical * LEXICAL_WEIGHT + np.array(cosines) if cosines is not None else lexical
     order = np.argsort(-score, kind="stable")
     chosen = [int(order[0])]
     if len(order) > 1 and score[order[1]] >= score[order[0]] - SECOND_HIGHLIGHT_WITHIN:
         chosen.append(int(order[1]))
-    return tuple(candidates[i] for i in sorted(chosen))
+    return tuple(candidates[i][0] for i in sorted(chosen))

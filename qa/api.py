@@ -127,15 +127,7 @@ def document_out(info: DocumentInfo) -> DocumentOut:
 
 def document_detail(info: DocumentInfo) -> DocumentDetail:
     outline = [
-        OutlineEntry(
-            heading=s.heading,
-            level=s.level,
-            path=list(s.path),
-            start=s.start,
-            end=s.end,
-            boilerplate=s.boilerplate,
-        )
-        for s in sorted(info.outline, key=lambda s: (s.start, s.level))
+        OutlineEntry.from_section(s) for s in sorted(info.outline, key=lambda s: (s.start, s.level))
     ]
     return DocumentDetail(**document_out(info).model_dump(), outline=outline)
 

@@ -37,10 +37,16 @@ class Pipeline:
         self.second = second
         self.settings = settings
         self.retriever = HybridRetriever(store, embedder, settings, second=second)
-        self._row_of = {c.chunk_id: row for row, c in enumerate(store.chunks)}
-        self._sentences_by_row: dict[int, list[int]] = {}
-        for j, row in enumerate(store.sentence_rows.tolist()):
-            self._sentences_by_row.setdefault(row, []).append(j)
+        # Each indexed sentence's terms, tokenized once here rather than on every question.
+        self._sentence_terms = [
+            frozenset(self.retriever.bm25.terms(source_text))
+            for source_text in (
+                store.sources[store.chunks[row].doc_id][a:b]
+                for row, (a, b) in zip(
+                    store.sentence_rows.tolist(), store.sentence_spans, strict=True
+                )
+            )
+        ]
 
     @classmethod
     def open(
@@ -73,8 +79,7 @@ class Pipeline:
             settings=self.settings,
             terms=self.retriever.bm25.terms,
             store=self.store,
-            sentences_by_row=self._sentences_by_row,
-            row_of=self._row_of,
+            sentence_terms=self._sentence_terms,
             unknown_terms=self.retriever.bm25.unknown_fraction(question),
         )
         timings.update(answer.timings_ms)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field, field_validator
 
-from qa.types import Answer, Passage
+from qa.types import Answer, Passage, Section
 
 
 class AskRequest(BaseModel):
@@ -111,6 +111,17 @@ class OutlineEntry(BaseModel):
     start: int
     end: int
     boilerplate: bool = False  # a publisher blurb etc.: kept out of passages
+
+    @classmethod
+    def from_section(cls, section: Section) -> OutlineEntry:
+        return cls(
+            heading=section.heading,
+            level=section.level,
+            path=list(section.path),
+            start=section.start,
+            end=section.end,
+            boilerplate=section.boilerplate,
+        )
 
 
 class DocumentOut(BaseModel):

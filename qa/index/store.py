@@ -79,6 +79,10 @@ class IndexStore:
         )
         self.sentence_spans = sentence_spans or []
         self.sentence_vectors = sentence_vectors
+        self.row_of = {chunk.chunk_id: row for row, chunk in enumerate(chunks)}
+        self.sentences_of_row: dict[int, list[int]] = {}  # chunk row -> its sentence indices
+        for j, row in enumerate(self.sentence_rows.tolist()):
+            self.sentences_of_row.setdefault(row, []).append(j)
 
 
 def build_index(
