@@ -2,7 +2,10 @@
 
 Usage: .venv/bin/python eval/calibrate.py
 Prints the coefficients, the cross-validated abstention rates, and the threshold to put in
-Settings.abstain_below: the confidence under which at most 4% of answerable questions fall.
+Settings.abstain_below. A question naming something no document mentions abstains whatever its
+confidence (qa/answer.py abstain_reason), so the model is fitted on the other questions, and the
+threshold is the confidence under which, together with those, at most 4% of answerable
+questions abstain.
 """
 
 from __future__ import annotations
@@ -19,14 +22,14 @@ from qa.pipeline import Pipeline
 from qa.settings import Settings
 
 QUESTIONS = Path(__file__).with_name("questions.jsonl")
-ANSWERABLE_ABSTAIN_QUANTILE = 0.04
+ANSWERABLE_ABSTAIN_SHARE = 0.04
 
 
 def main() -> None:
     rows = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line]
     pipeline = Pipeline.open(Settings())
     names: list[str] = []
-    features, labels = [], []
+    features, labels, settled = [], [], []
     for row in rows:
         result = pipeline.retriever.search(row["question"], k=10)
         f = confidence_features(
@@ -35,28 +38,40 @@ def main() -> None:
         names = list(f)
         features.append([f[n] for n in names])
         labels.append(1 if row["gold"] else 0)
-    x, y = np.array(features), np.array(labels)
+        settled.append(bool(pipeline.names.unknown_names(row["question"])))
+    x, y, rule = np.array(features), np.array(labels), np.array(settled)
 
     abstain_unanswerable, abstain_answerable = [], []
     for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(x, y):
-        model = LogisticRegression(C=100.0, max_iter=1000).fit(x[train], y[train])
-        threshold = np.quantile(
-            model.predict_proba(x[train][y[train] == 1])[:, 1], ANSWERABLE_ABSTAIN_QUANTILE
-        )
-        p = model.predict_proba(x[test])[:, 1]
-        abstain_unanswerable += list(p[y[test] == 0] < threshold)
-        abstain_answerable += list(p[y[test] == 1] < threshold)
+        model, threshold = fit(x[train], y[train], rule[train])
+        abstains = (model.predict_proba(x[test])[:, 1] < threshold) | rule[test]
+        abstain_unanswerable += list(abstains[y[test] == 0])
+        abstain_answerable += list(abstains[y[test] == 1])
     print(
         f"5-fold CV: abstains on {np.mean(abstain_unanswerable):.3f} of unanswerable, "
         f"{np.mean(abstain_answerable):.3f} of answerable"
     )
+    print(
+        f"unknown names alone: {rule[y == 0].mean():.3f} of unanswerable, "
+        f"{rule[y == 1].mean():.3f} of answerable"
+    )
 
-    model = LogisticRegression(C=100.0, max_iter=1000).fit(x, y)
-    threshold = np.quantile(model.predict_proba(x[y == 1])[:, 1], ANSWERABLE_ABSTAIN_QUANTILE)
+    model, threshold = fit(x, y, rule)
     coefficients = {"bias": round(float(model.intercept_[0]), 4)}
     coefficients |= {n: round(float(c), 4) for n, c in zip(names, model.coef_[0], strict=True)}
     print("CALIBRATION =", json.dumps(coefficients))
     print(f"abstain_below = {threshold:.4f}")
+
+
+def fit(x: np.ndarray, y: np.ndarray, rule: np.ndarray) -> tuple[LogisticRegression, float]:
+    """The model, fitted where the unknown-name rule does not decide, and its threshold."""
+    model = LogisticRegression(C=100.0, max_iter=1000).fit(x[~rule], y[~rule])
+    answerable = y == 1
+    budget = int(ANSWERABLE_ABSTAIN_SHARE * answerable.sum()) - int((rule & answerable).sum())
+    confidences = np.sort(model.predict_proba(x[answerable & ~rule])[:, 1])
+    # Abstain below the (budget+1)-th lowest confidence: `budget` answerable questions fall under.
+    threshold = float(confidences[budget]) if budget >= 0 else 0.0
+    return model, threshold
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ question -> (embed, dense search, BM25, fuse) -> hits -> answer (passages, highl
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from qa.errors import InvalidQuestion, UnknownDocument
 from qa.index.embedder import NONE, Embedder, load_embedder
 from qa.index.store import IndexStore, ensure_index
 from qa.retrieval.hybrid import HybridRetriever
+from qa.retrieval.names import NameVocabulary
 from qa.settings import Settings
 from qa.types import Answer, DocumentInfo
 
@@ -37,6 +39,7 @@ class Pipeline:
         self.second = second
         self.settings = settings
         self.retriever = HybridRetriever(store, embedder, settings, second=second)
+        self.names = NameVocabulary(store.sources.values())
         # Each indexed sentence's terms, tokenized once here rather than on every question.
         self._sentence_terms = [
             frozenset(self.retriever.bm25.terms(source_text))
@@ -81,16 +84,11 @@ class Pipeline:
             store=self.store,
             sentence_terms=self._sentence_terms,
             unknown_terms=self.retriever.bm25.unknown_fraction(question),
+            unknown_names=self.names.unknown_names(question),
         )
         timings.update(answer.timings_ms)
         timings["total"] = (time.perf_counter() - started) * 1000
-        return Answer(
-            question=answer.question,
-            passages=answer.passages,
-            abstained=answer.abstained,
-            confidence=answer.confidence,
-            timings_ms=timings,
-        )
+        return dataclasses.replace(answer, timings_ms=timings)
 
     def documents(self) -> list[DocumentInfo]:
         return list(self.store.documents)

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from qa.schema import AskResponse, PassageOut
 
 ABSTAIN_NOTE = "The documents do not seem to answer this; nearest passages:"
+UNKNOWN_NAMES_NOTE = "No document mentions:"
 
 
 class Renderer:
@@ -30,6 +31,9 @@ class Renderer:
 
     def answer(self, response: AskResponse) -> None:
         if response.abstained:
+            if response.unknown_names:
+                names = ", ".join(response.unknown_names)
+                self.console.print(f"{UNKNOWN_NAMES_NOTE} {names}.", style="yellow", markup=False)
             self.console.print(ABSTAIN_NOTE, style="yellow", markup=False)
             self.console.print()
         for passage in response.passages:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field, field_validator
 
 from qa.types import Answer, Passage, Section
@@ -92,6 +94,9 @@ class AskResponse(BaseModel):
     abstained: bool
     confidence: float
     timings_ms: dict[str, float]
+    # Names in the question that no document mentions; any makes the answer abstain.
+    unknown_names: list[str] = []
+    abstain_reason: Literal["unknown_names", "low_confidence"] | None = None
 
     @classmethod
     def from_answer(cls, answer: Answer) -> AskResponse:
@@ -101,6 +106,8 @@ class AskResponse(BaseModel):
             abstained=answer.abstained,
             confidence=round(answer.confidence, 4),
             timings_ms={k: round(v, 2) for k, v in answer.timings_ms.items()},
+            unknown_names=list(answer.unknown_names),
+            abstain_reason=answer.abstain_reason,
         )
 
 

@@ -92,6 +92,8 @@ class Answer:
     abstained: bool
     confidence: float
     timings_ms: dict[str, float] = field(default_factory=dict)
+    unknown_names: tuple[str, ...] = ()  # names in the question that no document mentions
+    abstain_reason: str | None = None  # "unknown_names" or "low_confidence" when abstained
 
 
 @dataclass(frozen=True, slots=True)

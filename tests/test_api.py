@@ -43,6 +43,17 @@ def test_ask_ranks_passages_whose_text_is_the_cleaned_source_of_their_spans(
             assert passage["start"] <= start < end <= passage["end"]
 
 
+def test_a_question_naming_what_no_document_mentions_abstains_and_says_which(
+    client: TestClient,
+) -> None:
+    body = client.post("/ask", json={"question": "Which bridges did Brunel design?"}).json()
+
+    assert body["abstained"] is True
+    assert body["abstain_reason"] == "unknown_names"
+    assert body["unknown_names"] == ["Brunel"]
+    assert body["passages"], "the nearest passages are still shown"
+
+
 def test_ask_defaults_to_five_passages(client: TestClient) -> None:
     response = client.post("/ask", json={"question": "What lives in a pond?"})
 

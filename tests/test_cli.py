@@ -25,7 +25,7 @@ from qa.errors import (
     QAError,
     UnknownDocument,
 )
-from qa.render import ABSTAIN_NOTE, Renderer
+from qa.render import ABSTAIN_NOTE, UNKNOWN_NAMES_NOTE, Renderer
 from qa.schema import AskResponse, PassageOut
 from qa.settings import Settings
 
@@ -56,7 +56,11 @@ def api_ask(pipeline, question: str, k: int = 5) -> dict:
 
 def rendered(response: dict) -> str:
     """What `qa ask` prints for an API response, at a width where nothing wraps."""
-    lines = [ABSTAIN_NOTE, ""] if response["abstained"] else []
+    lines = []
+    if response["unknown_names"]:
+        lines.append(f"{UNKNOWN_NAMES_NOTE} {', '.join(response['unknown_names'])}.")
+    if response["abstained"]:
+        lines += [ABSTAIN_NOTE, ""]
     for p in response["passages"]:
         authors = f" — {', '.join(p['authors'])}" if p["authors"] else ""
         lines.append(f"{p['rank']}. {p['score']:.4f}  {p['title']}{authors}")
@@ -89,13 +93,24 @@ def test_ask_prints_ranked_passages_with_their_citations(
 def test_an_abstaining_answer_says_so_before_the_nearest_passages(
     tiny_settings: Settings, tiny_pipeline, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    answer = AskResponse.from_answer(tiny_pipeline.ask("Who won the 1966 World Cup?", 1))
-    abstained = answer.model_copy(update={"abstained": True})
+    answer = AskResponse.from_answer(tiny_pipeline.ask("Which trees grow beside a pond?", 1))
+    abstained = answer.model_copy(update={"abstained": True, "abstain_reason": "low_confidence"})
 
     Renderer(tiny_pipeline.store.sources).answer(abstained)
 
     out = capsys.readouterr().out
     assert out.startswith(f"{ABSTAIN_NOTE}\n\n1. ")
+
+
+def test_an_answer_abstaining_on_unknown_names_names_them_first(
+    tiny_settings: Settings, tiny_pipeline, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answer = AskResponse.from_answer(tiny_pipeline.ask("Who won the 1966 World Cup?", 1))
+
+    Renderer(tiny_pipeline.store.sources).answer(answer)
+
+    out = capsys.readouterr().out
+    assert out.startswith(f"{UNKNOWN_NAMES_NOTE} World, Cup.\n{ABSTAIN_NOTE}\n\n1. ")
 
 
 def test_highlighted_sentences_are_emphasised_in_the_passage(

@@ -49,6 +49,8 @@ def test_a_question_the_corpus_cannot_answer_abstains_but_still_shows_nearest_pa
         "What did Gazprom pay for its stake in the Vostok-2018 catering contract?"
     )
     assert answer.abstained
+    assert answer.unknown_names == ("Vostok-2018",)
+    assert answer.abstain_reason == "unknown_names"
     assert answer.passages  # nearest passages are still returned, marked by `abstained`
 
 

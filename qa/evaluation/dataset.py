@@ -47,6 +47,7 @@ class QuestionRecord(BaseModel):
     gold: list[GoldRecord]
     style: Style
     type: str = Field(..., min_length=1)
+    note: str | None = None  # e.g. how an unanswerable question was checked against the corpus
 
 
 @dataclass(frozen=True, slots=True)
