@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +13,7 @@ import pytest
 
 from qa.errors import IndexMismatch, IndexMissing
 from qa.index.embedder import HashEmbedder
-from qa.index.store import build_index, load_index
+from qa.index.store import ABANDONED_BUILD_AGE_S, build_index, load_index
 from qa.pipeline import Pipeline
 from qa.settings import Settings
 
@@ -135,6 +137,25 @@ def test_rebuild_replaces_the_old_build_directory(settings: Settings) -> None:
     old = settings.index_dir.resolve()
     build_index(settings, HashEmbedder(), force=True)
     assert settings.index_dir.resolve() != old and not old.exists()
+
+
+def test_a_build_folder_left_by_a_killed_build_is_removed_by_the_next_build_once_old(
+    settings: Settings,
+) -> None:
+    build_index(settings, HashEmbedder())
+    parent = settings.index_dir.parent
+    abandoned, recent = parent / ".default-build-killed", parent / ".default-build-running"
+    for folder in (abandoned, recent):
+        folder.mkdir()
+        (folder / "vectors.faiss").write_bytes(b"half")
+    an_hour_and_more_ago = time.time() - ABANDONED_BUILD_AGE_S - 60
+    os.utime(abandoned, (an_hour_and_more_ago, an_hour_and_more_ago))
+
+    build_index(settings, HashEmbedder(), force=True)
+
+    assert not abandoned.exists()
+    assert recent.exists(), "a young folder may be another build in progress"
+    assert settings.index_dir.resolve().exists()
 
 
 def test_a_plain_directory_left_by_hand_is_swapped_out_too(settings: Settings) -> None:

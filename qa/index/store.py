@@ -40,6 +40,8 @@ from qa.types import Chunk, DocumentInfo
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
+# A build folder this old with no build running is what a killed `qa build` left behind.
+ABANDONED_BUILD_AGE_S = 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,6 +265,16 @@ def _swap_in(build_dir: Path, target: Path) -> None:
     os.replace(link, target)
     if old is not None and old != build_dir.resolve():
         shutil.rmtree(old, ignore_errors=True)
+    _remove_abandoned_builds(target, keep=build_dir)
+
+
+def _remove_abandoned_builds(target: Path, keep: Path) -> None:
+    """Delete build folders a killed build left behind (an exception removes its own). Only old
+    ones: a younger folder may be another process's build still being written."""
+    cutoff = time.time() - ABANDONED_BUILD_AGE_S
+    for stale in target.parent.glob(f".{target.name}-build-*"):
+        if stale != keep and stale.stat().st_mtime < cutoff:
+            shutil.rmtree(stale, ignore_errors=True)
 
 
 def _flat(vectors: np.ndarray, dim: int) -> Any:
