@@ -10,6 +10,7 @@ import numpy as np
 
 from qa.corpus.sentences import sentence_spans
 from qa.index.store import IndexStore
+from qa.retrieval.dedupe import drop_near_duplicates
 from qa.retrieval.hybrid import SearchResult
 from qa.retrieval.merge import merge_adjacent
 from qa.settings import Settings
@@ -49,8 +50,11 @@ def build_answer(
         window=settings.merge_window,
         most=settings.merge_most,
     )
+    distinct = drop_near_duplicates(
+        merged, lambda item: item[0].chunk.text, most=k, threshold=settings.duplicate_share
+    )
     passages = []
-    for i, (hit, rows) in enumerate(merged[:k]):
+    for i, (hit, rows) in enumerate(distinct):
         indices = [j for row in rows for j in store.sentences_of_row.get(row, [])]
         candidates = [(store.sentence_spans[j], sentence_terms[j]) for j in indices]
         cosines = (

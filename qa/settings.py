@@ -25,5 +25,7 @@ class Settings(BaseSettings):
     candidates: int = Field(50, ge=5)  # per retriever, before fusion
     merge_window: int = 20  # neighbouring chunks among this many hits merge into one passage
     merge_most: int = Field(2, ge=1)  # chunks a merged passage may hold (1 = no merging)
+    # A passage sharing this much of its wording (word 5-grams) with a better one is dropped.
+    duplicate_share: float = Field(0.5, gt=0.0, le=1.0)
     rrf_k: int = 20  # chosen by cross-validation (README, "Retrieval study")
     abstain_below: float = 0.4988  # eval/calibrate.py: with unknown names, 4% of answerable abstain
