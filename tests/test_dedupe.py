@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import doctest
 from pathlib import Path
 
 import pytest
 
 from qa.pipeline import Pipeline
+from qa.retrieval import dedupe
 from qa.retrieval.dedupe import drop_near_duplicates
 from qa.settings import Settings
 from tests.conftest import BRIDGES, PONDS
@@ -17,6 +19,11 @@ DECKS = "Stiffening trusses and streamlined box girders now keep long decks stea
 
 def kept(texts: list[str], most: int = 10) -> list[str]:
     return drop_near_duplicates(texts, lambda t: t, most=most, threshold=0.5)
+
+
+def test_docstring_examples_hold() -> None:
+    result = doctest.testmod(dedupe)
+    assert result.attempted and not result.failed
 
 
 def test_a_repeat_of_a_kept_passage_is_dropped_and_order_is_kept() -> None:

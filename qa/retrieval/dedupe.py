@@ -40,6 +40,15 @@ def shingles(text: str) -> frozenset[tuple[str, ...]]:
 
 
 def containment(a: frozenset[tuple[str, ...]], b: frozenset[tuple[str, ...]]) -> float:
+    """Shared shingles as a share of the smaller set (Broder 1997, "On the resemblance and
+    containment of documents", with the smaller set as the base, so an excerpt of a longer
+    passage counts as contained).
+
+    >>> containment(shingles("a b c d e f"), shingles("x a b c d e f g h"))
+    1.0
+    >>> containment(shingles("a b c d e f"), shingles("a b c d e z"))
+    0.5
+    """
     if not a or not b:
         return 0.0
     return len(a & b) / min(len(a), len(b))
