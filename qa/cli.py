@@ -9,13 +9,13 @@ from __future__ import annotations
 import importlib.util
 import logging
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from qa.errors import IndexMismatch, IndexMissing, InvalidQuestion, QAError, UnknownDocument
+from qa.prompt import line_reader
 from qa.render import Renderer
 
 if TYPE_CHECKING:
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MODES = ("hybrid", "dense", "bm25")  # qa.pipeline.MODES, repeated here to keep `qa --help` light
-PROMPT = "qa> "
 
 # Checked in order, so a subclass must come before its base; any other QAError exits 1.
 _EXIT_CODE_BY_ERROR: tuple[tuple[type[QAError], int], ...] = (
@@ -201,7 +200,7 @@ def chat(obj: dict[str, Any], k: int, mode: Mode) -> None:
     """
     pipeline = _open_pipeline(obj["settings"])
     renderer = Renderer(pipeline.store.sources)
-    read_line = _line_reader()
+    read_line = line_reader()
     click.echo("Ask a question; `quit`, `exit` or Ctrl-D to leave.", err=True)
     while (line := read_line()) is not None:
         question = line.strip()
@@ -219,34 +218,6 @@ def _ask(pipeline: Pipeline, question: str, k: int, mode: Mode) -> AskResponse:
     from qa.schema import AskResponse
 
     return AskResponse.from_answer(pipeline.ask(question, k, mode=mode))
-
-
-def _line_reader() -> Callable[[], str | None]:
-    """A line editor with history on a terminal; plain lines (echoed after the prompt) otherwise."""
-    if sys.stdin.isatty():
-        from prompt_toolkit import PromptSession
-
-        session: PromptSession[str] = PromptSession()
-
-        def prompt() -> str | None:
-            while True:
-                try:
-                    return session.prompt(PROMPT)
-                except KeyboardInterrupt:  # Ctrl-C drops the line, as in a shell
-                    continue
-                except EOFError:
-                    return None
-
-        return prompt
-
-    def read() -> str | None:
-        line = sys.stdin.readline()
-        if not line:
-            return None
-        click.echo(f"{PROMPT}{line.rstrip()}")
-        return line
-
-    return read
 
 
 @main.command(short_help="Print a document's headings with offsets.")
