@@ -31,6 +31,7 @@ lint: install
 
 bench: install
 	$(PY) bench/latency.py --build
+	$(PY) bench/incremental_build.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache index/default index/.default-*

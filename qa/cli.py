@@ -134,10 +134,18 @@ mode_option = click.option(
 
 
 @main.command()
-@click.option("--force", is_flag=True, help="Rebuild even when the index is up to date.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Rebuild from scratch, embedding every text again, even when the index is up to date.",
+)
 @click.pass_obj
 def build(obj: dict[str, Any], force: bool) -> None:
     """Build the index of the corpus, unless it is already up to date.
+
+    Text the current index already embeds (unchanged documents) keeps its vectors, so adding a
+    document embeds only that document. --force re-embeds everything, e.g. after upgrading a
+    model package.
 
     \b
     Examples:

@@ -45,6 +45,84 @@ def settings(tmp_path: Path) -> Settings:
     )
 
 
+LAKES_TEXT = """\
+# Lakes
+
+## Basins
+
+Lakes fill hollows carved by glaciers, dammed by landslides or sunk where the crust has cracked.
+Most are young: a lake slowly fills with silt and plants until it becomes a marsh and then land.
+"""
+
+
+class CountingEmbedder(HashEmbedder):
+    """The hashing fake, remembering every text it was asked to embed."""
+
+    def __init__(self, name: str = "fake", salt: str = "") -> None:
+        super().__init__(name, salt)
+        self.embedded: list[str] = []
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        self.embedded += texts
+        return super().embed_passages(texts)
+
+
+def all_vectors(index_dir: Path) -> dict[str, np.ndarray]:
+    import faiss
+
+    out = {}
+    for name in ("vectors.faiss", "vectors-2.faiss", "sentences.faiss"):
+        index = faiss.read_index(str(index_dir / name))
+        out[name] = index.reconstruct_n(0, index.ntotal)
+    return out
+
+
+def test_adding_a_document_embeds_only_its_text_and_gives_from_scratch_vectors(
+    settings: Settings,
+) -> None:
+    build_index(settings, HashEmbedder(), second=HashEmbedder("fake2", salt="fake2"))
+    (settings.corpus_dir / "lakes.md").write_text(LAKES_TEXT, encoding="utf-8")
+    first, second = CountingEmbedder(), CountingEmbedder("fake2", salt="fake2")
+
+    build_index(settings, first, second=second)
+
+    assert first.embedded and second.embedded
+    assert all("lake" in text.lower() for text in first.embedded + second.embedded)
+    incremental = all_vectors(settings.index_dir)
+    build_index(settings, HashEmbedder(), force=True, second=HashEmbedder("fake2", salt="fake2"))
+    for name, vectors in all_vectors(settings.index_dir).items():
+        np.testing.assert_array_equal(incremental[name], vectors, err_msg=name)
+
+
+def test_forced_build_embeds_everything_again(settings: Settings) -> None:
+    build_index(settings, HashEmbedder())
+    counting = CountingEmbedder()
+    build_index(settings, counting, force=True)
+    chunks = (settings.index_dir / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
+    sentences = (settings.index_dir / "sentences.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(counting.embedded) == len(chunks) + len(sentences)
+
+
+def test_a_build_with_another_model_reuses_nothing(settings: Settings) -> None:
+    build_index(settings, HashEmbedder())
+    (settings.corpus_dir / "lakes.md").write_text(LAKES_TEXT, encoding="utf-8")
+    other = CountingEmbedder("fake-other", salt="other")
+    build_index(settings.model_copy(update={"embedder": "fake-other"}), other)
+    assert any("river" in text.lower() for text in other.embedded)
+
+
+def test_an_unreadable_previous_index_is_embedded_afresh(settings: Settings) -> None:
+    build_index(settings, HashEmbedder())
+    (settings.index_dir / "vectors.faiss").write_bytes(b"not a faiss index")
+    (settings.corpus_dir / "lakes.md").write_text(LAKES_TEXT, encoding="utf-8")
+    counting = CountingEmbedder()
+
+    build_index(settings, counting)
+
+    assert any("river" in text.lower() for text in counting.embedded)
+    assert Pipeline.open(settings).ask("Where do lakes come from?", k=1).passages
+
+
 class ExplodingEmbedder(HashEmbedder):
     """Fails while embedding, as a crash or Ctrl-C mid-build would."""
 

@@ -33,6 +33,7 @@ from qa.errors import IndexMismatch, IndexMissing
 from qa.index.embedder import Embedder, load_embedder
 from qa.index.manifest import chunking_settings, expected_manifest, mismatches
 from qa.index.records import chunk_from_record, chunk_record, document_from_record, document_record
+from qa.index.reuse import PreviousVectors, embed_reusing, previous_vectors
 from qa.index.sentences import chunk_sentences
 from qa.settings import Settings
 from qa.types import Chunk, DocumentInfo
@@ -128,17 +129,27 @@ def build_index(
         )
     sources = {doc.doc_id: read_text(Path(doc.path)) for doc in documents}
     sentences = chunk_sentences(chunks, sources)
+    # --force starts from scratch; otherwise text the current index already embeds is reused.
+    previous = PreviousVectors() if force else previous_vectors(target, expected)
+    chunk_texts = [c.search_text for c in chunks]
     say(
         f"embedding {len(chunks)} chunks and {len(sentences)} sentences from "
         f"{len(documents)} documents with {embedder.name}"
     )
-    vectors = embedder.embed_passages([c.search_text for c in chunks])
-    sentence_vectors = embedder.embed_passages([text for _, _, text in sentences])
+    vectors, reused = embed_reusing(embedder, chunk_texts, previous.chunks)
+    sentence_vectors, reused_sentences = embed_reusing(
+        embedder, [text for _, _, text in sentences], previous.sentences
+    )
+    if reused or reused_sentences:
+        say(f"reused {reused} chunk and {reused_sentences} sentence vectors of the previous index")
     second_vectors = None
     if expected["second_embedder"]:
-        second = second or load_embedder(expected["second_embedder"])
-        say(f"embedding {len(chunks)} chunks with {second.name} (the slower, second model)")
-        second_vectors = second.embed_passages([c.search_text for c in chunks])
+        if chunk_texts and all(t in previous.second for t in chunk_texts):
+            second_vectors = np.vstack([previous.second[t] for t in chunk_texts])
+        else:  # the second model loads only when it has something to embed
+            second = second or load_embedder(expected["second_embedder"])
+            say(f"embedding chunks with {second.name} (the slower, second model)")
+            second_vectors, _ = embed_reusing(second, chunk_texts, previous.second)
 
     import faiss  # heavy import at the seam
 
@@ -164,7 +175,7 @@ def build_index(
         faiss.write_index(_flat(sentence_vectors, embedder.dim), str(build_dir / "sentences.faiss"))
         _write_lines(
             build_dir / "sentences.jsonl",
-            ({"chunk": row, "span": list(span)} for row, span, _ in sentences),
+            ({"chunk": row, "span": list(span), "text": text} for row, span, text in sentences),
         )
         _write_lines(build_dir / "chunks.jsonl", (chunk_record(c) for c in chunks))
         (build_dir / "documents.json").write_text(
