@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -68,14 +69,13 @@ corroded wires.
 """
 
 
-@pytest.fixture(scope="session")
-def tiny_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """Settings for a two-document corpus in a temporary folder, with small chunks."""
-    root = tmp_path_factory.mktemp("tiny")
+def small_corpus_settings(root: Path, files: dict[str, str]) -> Settings:
+    """Settings for a corpus of `files` (name -> text) under `root`, with small chunks and the
+    hashing fake embedders."""
     corpus = root / "corpus"
     corpus.mkdir()
-    (corpus / "ponds.txt").write_text(PONDS, encoding="utf-8")
-    (corpus / "bridges.txt").write_text(BRIDGES, encoding="utf-8")
+    for name, text in files.items():
+        (corpus / name).write_text(text, encoding="utf-8")
     return Settings(
         corpus_dir=corpus,
         index_dir=root / "index",
@@ -85,6 +85,13 @@ def tiny_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         chunk_max_words=60,
         chunk_min_words=10,
     )
+
+
+@pytest.fixture(scope="session")
+def tiny_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings for a two-document corpus in a temporary folder, with small chunks."""
+    root = tmp_path_factory.mktemp("tiny")
+    return small_corpus_settings(root, {"ponds.txt": PONDS, "bridges.txt": BRIDGES})
 
 
 @pytest.fixture(scope="session")

@@ -10,8 +10,7 @@ import pytest
 from qa.pipeline import Pipeline
 from qa.retrieval import dedupe
 from qa.retrieval.dedupe import drop_near_duplicates
-from qa.settings import Settings
-from tests.conftest import BRIDGES, PONDS
+from tests.conftest import BRIDGES, PONDS, small_corpus_settings
 
 CABLES = "Each cable is spun on site from thousands of parallel steel wires, bundled and compacted."
 DECKS = "Stiffening trusses and streamlined box girders now keep long decks steady in storms."
@@ -46,21 +45,8 @@ def test_at_most_the_asked_number_are_returned() -> None:
 @pytest.fixture
 def doubled_pipeline(tmp_path: Path) -> Pipeline:
     """Ponds dropped in twice (.txt and .md), and bridges once."""
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "ponds.txt").write_text(PONDS, encoding="utf-8")
-    (corpus / "ponds-copy.md").write_text(PONDS, encoding="utf-8")
-    (corpus / "bridges.txt").write_text(BRIDGES, encoding="utf-8")
-    settings = Settings(
-        corpus_dir=corpus,
-        index_dir=tmp_path / "index",
-        embedder="fake",
-        second_embedder="fake2",
-        chunk_target_words=40,
-        chunk_max_words=60,
-        chunk_min_words=10,
-    )
-    return Pipeline.open(settings)
+    files = {"ponds.txt": PONDS, "ponds-copy.md": PONDS, "bridges.txt": BRIDGES}
+    return Pipeline.open(small_corpus_settings(tmp_path, files))
 
 
 def test_a_document_dropped_in_twice_shows_each_passage_once(doubled_pipeline: Pipeline) -> None:
