@@ -160,9 +160,10 @@ def build(obj: dict[str, Any], force: bool) -> None:
     embedder = load_embedder(settings.embedder)
     result = build_index(settings, embedder, force=force, progress=_progress)
     if result.built:
+        skipped = f"; skipped {len(result.skipped)} (see above)" if result.skipped else ""
         click.echo(
             f"built {result.chunks} chunks from {result.documents} documents "
-            f"in {result.seconds:.1f} s"
+            f"in {result.seconds:.1f} s{skipped}"
         )
     else:
         click.echo(f"index up to date ({result.chunks} chunks)")

@@ -259,6 +259,24 @@ def test_build_builds_once_then_reports_the_index_up_to_date(
     assert re.fullmatch(rf"built {built[1]} chunks from 2 documents in \d+\.\d s\n", forced.stdout)
 
 
+def test_build_says_how_many_files_it_skipped_and_why(
+    tiny_settings: Settings, tmp_path: Path
+) -> None:
+    corpus = shutil.copytree(tiny_settings.corpus_dir, tmp_path / "corpus")
+    (corpus / "report.pdf").write_bytes(b"%PDF-1.4\x00")
+    settings = tiny_settings.model_copy(
+        update={"corpus_dir": corpus, "index_dir": tmp_path / "index"}
+    )
+
+    result = qa(settings, "build")
+
+    assert result.exit_code == 0, result.output
+    assert re.fullmatch(
+        r"built \d+ chunks from 2 documents in \d+\.\d s; skipped 1 \(see above\)\n", result.stdout
+    )
+    assert "report.pdf is a .pdf file, which qa does not index yet" in result.stderr
+
+
 def test_serve_runs_uvicorn_on_the_port_from_the_option_or_PORT(
     tiny_settings: Settings, tiny_pipeline, monkeypatch: pytest.MonkeyPatch
 ) -> None:

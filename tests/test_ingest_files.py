@@ -105,10 +105,23 @@ def test_missing_corpus_folder_raises_corpus_error(tmp_path: Path) -> None:
         load_corpus(tmp_path / "nowhere")
 
 
-def test_files_of_other_types_are_ignored(tmp_path: Path) -> None:
+def test_documents_of_formats_not_indexed_yet_are_reported_with_how_to_convert(
+    tmp_path: Path,
+) -> None:
     write_corpus(tmp_path)
     (tmp_path / "scan.pdf").write_bytes(b"%PDF-1.4\x00\x00")
-    (tmp_path / "README").write_text("not a corpus document", encoding="utf-8")
+    (tmp_path / "page.HTML").write_text("<p>a web page</p>", encoding="utf-8")
     documents, skipped = load_corpus(tmp_path)
     assert [d.doc_id for d in documents] == ["good.txt", "notes.md"]
-    assert not any("scan.pdf" in m or "README" in m for m in skipped)
+    for name in ("scan.pdf", "page.HTML"):
+        (message,) = [m for m in skipped if m.startswith(name)]
+        assert "does not index yet" in message and ACTION.search(message)
+
+
+def test_other_files_are_ignored(tmp_path: Path) -> None:
+    write_corpus(tmp_path)
+    (tmp_path / "README").write_text("not a corpus document", encoding="utf-8")
+    (tmp_path / "figure.png").write_bytes(b"\x89PNG\r\n")
+    documents, skipped = load_corpus(tmp_path)
+    assert [d.doc_id for d in documents] == ["good.txt", "notes.md"]
+    assert not any("README" in m or "figure.png" in m for m in skipped)

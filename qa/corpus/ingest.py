@@ -16,6 +16,8 @@ from qa.types import Document, Section
 log = logging.getLogger(__name__)
 
 SUFFIXES = (".txt", ".md")
+# Documents a user may well drop in that qa cannot read yet: reported, so none vanish silently.
+NOT_YET_INDEXED = (".pdf", ".html", ".htm", ".docx", ".doc", ".odt", ".rtf", ".epub")
 FRONT_MATTER_MAX_WORDS = 40  # a banner before the first heading; more than this is content
 
 
@@ -91,6 +93,14 @@ def load_corpus(corpus_dir: Path) -> tuple[list[Document], list[str]]:
         except UnreadableDocument as exc:
             log.warning("skipped: %s", exc)
             skipped.append(str(exc))
+    for path in sorted(corpus_dir.iterdir()):
+        if path.is_file() and path.suffix.lower() in NOT_YET_INDEXED:
+            message = (
+                f"{path.name} is a {path.suffix.lower()} file, which qa does not index yet; "
+                "convert it to UTF-8 text (a PDF with e.g. `pdftotext`) and add the .txt"
+            )
+            log.warning("skipped: %s", message)
+            skipped.append(message)
     if not documents:
         raise CorpusError(f"no readable .txt/.md documents in {corpus_dir}; add some and rebuild")
     return documents, skipped
