@@ -19,9 +19,8 @@ from fastapi.responses import JSONResponse
 from qa import __version__
 from qa.errors import IndexMismatch, IndexMissing, InvalidQuestion, QAError, UnknownDocument
 from qa.pipeline import Mode, Pipeline
-from qa.schema import AskRequest, AskResponse, DocumentDetail, DocumentOut, Health, OutlineEntry
+from qa.schema import AskRequest, AskResponse, DocumentDetail, DocumentOut, Health
 from qa.settings import Settings
-from qa.types import DocumentInfo
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +98,7 @@ async def ask(body: AskBody, request: Request, pipeline: PipelineDep) -> AskResp
 @router.get("/documents", response_model=list[DocumentOut], tags=["documents"])
 def documents(pipeline: PipelineDep) -> list[DocumentOut]:
     """Every indexed document with its metadata and counts."""
-    return [document_out(info) for info in pipeline.documents()]
+    return [DocumentOut.from_info(info) for info in pipeline.documents()]
 
 
 @router.get(
@@ -110,26 +109,7 @@ def documents(pipeline: PipelineDep) -> list[DocumentOut]:
 )
 def document(doc_id: str, pipeline: PipelineDep) -> DocumentDetail:
     """One document with its outline: headings in document order, with source offsets."""
-    return document_detail(pipeline.document(doc_id))
-
-
-def document_out(info: DocumentInfo) -> DocumentOut:
-    return DocumentOut(
-        doc_id=info.doc_id,
-        title=info.title,
-        authors=list(info.authors),
-        date=info.date,
-        publisher=info.publisher,
-        sections=len(info.outline),
-        chunks=info.chunk_count,
-    )
-
-
-def document_detail(info: DocumentInfo) -> DocumentDetail:
-    outline = [
-        OutlineEntry.from_section(s) for s in sorted(info.outline, key=lambda s: (s.start, s.level))
-    ]
-    return DocumentDetail(**document_out(info).model_dump(), outline=outline)
+    return DocumentDetail.from_info(pipeline.document(doc_id))
 
 
 async def _handle_qa_error(request: Request, exc: Exception) -> JSONResponse:

@@ -241,9 +241,9 @@ def outline(obj: dict[str, Any], doc_id: str, as_json: bool) -> None:
       qa outline 004_627bfeb04ce04ddc.txt
       qa outline 004_627bfeb04ce04ddc.txt --json | jq '.outline[].heading'
     """
-    from qa.api import document_detail
+    from qa.schema import DocumentDetail
 
-    detail = document_detail(_open_pipeline(obj["settings"]).document(doc_id))
+    detail = DocumentDetail.from_info(_open_pipeline(obj["settings"]).document(doc_id))
     if as_json:
         click.echo(detail.model_dump_json(indent=2))
         return

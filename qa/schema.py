@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from qa.types import Answer, Passage, Section
+from qa.types import Answer, DocumentInfo, Passage, Section
 
 
 class AskRequest(BaseModel):
@@ -140,9 +140,30 @@ class DocumentOut(BaseModel):
     sections: int
     chunks: int
 
+    @classmethod
+    def from_info(cls, info: DocumentInfo) -> DocumentOut:
+        return cls(
+            doc_id=info.doc_id,
+            title=info.title,
+            authors=list(info.authors),
+            date=info.date,
+            publisher=info.publisher,
+            sections=len(info.outline),
+            chunks=info.chunk_count,
+        )
+
 
 class DocumentDetail(DocumentOut):
     outline: list[OutlineEntry]
+
+    @classmethod
+    def from_info(cls, info: DocumentInfo) -> DocumentDetail:
+        """The document with its outline in document order (a parent before its children)."""
+        ordered = sorted(info.outline, key=lambda s: (s.start, s.level))
+        return cls(
+            **DocumentOut.from_info(info).model_dump(),
+            outline=[OutlineEntry.from_section(s) for s in ordered],
+        )
 
 
 class Health(BaseModel):
