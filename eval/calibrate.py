@@ -17,7 +17,6 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import RepeatedStratifiedKFold
 
-from qa.answer import confidence_features
 from qa.pipeline import Pipeline
 from qa.settings import Settings
 
@@ -32,13 +31,11 @@ def main() -> None:
     features, labels, settled = [], [], []
     for row in rows:
         result = pipeline.retriever.search(row["question"], k=10)
-        f = confidence_features(
-            result.hits, pipeline.retriever.bm25.unknown_fraction(row["question"])
-        )
+        f, unknown_names = pipeline.abstention_evidence(row["question"], result)
         names = list(f)
         features.append([f[n] for n in names])
         labels.append(1 if row["gold"] else 0)
-        settled.append(bool(pipeline.names.unknown_names(row["question"])))
+        settled.append(bool(unknown_names))
     x, y, rule = np.array(features), np.array(labels), np.array(settled)
 
     later = np.array([bool(row.get("note")) for row in rows])  # the harder, later-written ones

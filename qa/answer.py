@@ -38,7 +38,7 @@ def build_answer(
     terms: Terms,
     store: IndexStore,
     sentence_terms: list[frozenset[str]],
-    unknown_terms: float,
+    features: dict[str, float],
     unknown_names: list[str],
 ) -> Answer:
     started = time.perf_counter()
@@ -65,7 +65,7 @@ def build_answer(
         source = store.sources[hit.chunk.doc_id]
         spans = highlight(hit.chunk, source, candidates, cosines, query_terms, terms)
         passages.append(Passage(rank=i + 1, hit=hit, highlights=spans))
-    confidence = answer_confidence(result.hits, unknown_terms)
+    confidence = answer_confidence(features) if result.hits else 0.0
     reason = abstain_reason(confidence, unknown_names, settings.abstain_below)
     return Answer(
         question=question,
@@ -94,11 +94,8 @@ def confidence_features(hits: list[Hit], unknown_terms: float) -> dict[str, floa
     return {"sentence": best_sentence, "unknown_terms": unknown_terms}
 
 
-def answer_confidence(hits: list[Hit], unknown_terms: float) -> float:
+def answer_confidence(features: dict[str, float]) -> float:
     """Probability-like score (0..1) that the corpus answers the question."""
-    if not hits:
-        return 0.0
-    features = confidence_features(hits, unknown_terms)
     z = CALIBRATION["bias"] + sum(CALIBRATION[name] * value for name, value in features.items())
     return 1.0 / (1.0 + math.exp(-z))
 

@@ -11,11 +11,11 @@ import time
 from collections.abc import Callable
 from typing import Literal
 
-from qa.answer import build_answer
+from qa.answer import build_answer, confidence_features
 from qa.errors import InvalidQuestion, UnknownDocument
 from qa.index.embedder import NONE, Embedder, load_embedder
 from qa.index.store import IndexStore, ensure_index
-from qa.retrieval.hybrid import HybridRetriever
+from qa.retrieval.hybrid import HybridRetriever, SearchResult
 from qa.retrieval.names import NameVocabulary
 from qa.settings import Settings
 from qa.types import Answer, DocumentInfo
@@ -75,6 +75,7 @@ class Pipeline:
         started = time.perf_counter()
         result = self.retriever.search(question, k=k, mode=mode)
         timings = dict(result.timings_ms)
+        features, unknown_names = self.abstention_evidence(question, result)
         answer = build_answer(
             question,
             result,
@@ -83,12 +84,20 @@ class Pipeline:
             terms=self.retriever.bm25.terms,
             store=self.store,
             sentence_terms=self._sentence_terms,
-            unknown_terms=self.retriever.bm25.unknown_fraction(question),
-            unknown_names=self.names.unknown_names(question),
+            features=features,
+            unknown_names=unknown_names,
         )
         timings.update(answer.timings_ms)
         timings["total"] = (time.perf_counter() - started) * 1000
         return dataclasses.replace(answer, timings_ms=timings)
+
+    def abstention_evidence(
+        self, question: str, result: SearchResult
+    ) -> tuple[dict[str, float], list[str]]:
+        """What abstention decides on, and eval/calibrate.py fits: the calibrated features and
+        the names in the question that no document mentions."""
+        unknown_terms = self.retriever.bm25.unknown_fraction(question)
+        return confidence_features(result.hits, unknown_terms), self.names.unknown_names(question)
 
     def documents(self) -> list[DocumentInfo]:
         return list(self.store.documents)
