@@ -10,7 +10,7 @@ class CorpusError(QAError):
 
 
 class UnreadableDocument(QAError):
-    """A file that cannot be ingested (empty, binary, not UTF-8). Reported and skipped."""
+    """A file that cannot be ingested (empty, binary, not UTF-8, too big). Reported and skipped."""
 
 
 class IndexMissing(QAError):
@@ -21,9 +21,34 @@ class IndexMismatch(QAError):
     """The index on disk was built with other settings, another model, or an older corpus."""
 
 
+class IndexCorrupt(QAError):
+    """An index file is missing, truncated or altered since it was written; `qa build` repairs."""
+
+
+class UnsafeIndexPath(QAError):
+    """The index location is not one qa may write: it holds other files, or overlaps the corpus.
+    Nothing was touched."""
+
+
+class BuildRunning(QAError):
+    """Another `qa build` of the same index holds its lock."""
+
+
 class UnknownDocument(QAError):
     """A document id that is not in the index."""
 
 
 class InvalidQuestion(QAError):
     """An empty or over-long question, or k out of range."""
+
+
+class ServerBusy(QAError):
+    """Too many questions are already waiting; the client should retry later."""
+
+
+class Unauthorized(QAError):
+    """The server requires an API key and the request did not carry the right one."""
+
+
+class RequestTooLarge(QAError):
+    """A request body over the configured limit."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -20,8 +20,8 @@ class Settings(BaseSettings):
     chunk_target_words: int = Field(180, ge=40)
     chunk_max_words: int = Field(250, ge=60)
     chunk_min_words: int = Field(100, ge=1)
-    max_question_chars: int = 1000
-    max_k: int = 50
+    max_question_chars: int = Field(1000, ge=1)
+    max_k: int = Field(50, ge=1)
     candidates: int = Field(50, ge=5)  # per retriever, before fusion
     merge_window: int = 20  # neighbouring chunks among this many hits merge into one passage
     merge_most: int = Field(2, ge=1)  # chunks a merged passage may hold (1 = no merging)
@@ -29,3 +29,18 @@ class Settings(BaseSettings):
     duplicate_share: float = Field(0.5, gt=0.0, le=1.0)
     rrf_k: int = 20  # chosen by cross-validation (README, "Retrieval study")
     abstain_below: float = 0.4988  # eval/calibrate.py: with unknown names, 4% of answerable abstain
+
+    # Corpus reading: a bigger file is reported and skipped.
+    max_file_mb: float = Field(50.0, gt=0)
+    # Builds: how long a second `qa build` of one index waits for the first one's lock.
+    build_wait_s: float = Field(600.0, ge=0)
+
+    # Serving: limits and protections of `qa serve` (see README, "Safety").
+    max_body_bytes: int = Field(64 * 1024, ge=1024)  # a bigger request body is a 413
+    max_waiting: int = Field(16, ge=0)  # questions queued for the worker; beyond this a 503
+    max_connections: int = Field(64, ge=1)  # open connections before new ones get a 503
+    header_timeout_s: float = Field(10.0, gt=0)  # to receive a request's headers and body
+    keep_alive_timeout_s: float = Field(5.0, gt=0)  # an idle keep-alive connection is closed
+    api_key: SecretStr | None = None  # when set, clients send `Authorization: Bearer KEY`
+    cors_origins: tuple[str, ...] = ()  # browser origins allowed to call the API; none by default
+    reload_interval_s: float = Field(2.0, gt=0)  # how often a server looks for a newer index

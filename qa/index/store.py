@@ -87,6 +87,28 @@ class IndexStore:
         for j, row in enumerate(self.sentence_rows.tolist()):
             self.sentences_of_row.setdefault(row, []).append(j)
 
+    def problems(self) -> list[str]:
+        """Why this loaded index cannot answer questions (empty when it can). Cheap: counts and
+        bounds only, for `/health`; file checksums are verified once, when the index loads."""
+        out = []
+        if self.faiss.ntotal != len(self.chunks):
+            out.append(f"{self.faiss.ntotal} vectors for {len(self.chunks)} chunks")
+        if self.second is not None and self.second.ntotal != len(self.chunks):
+            out.append(f"{self.second.ntotal} second-model vectors for {len(self.chunks)} chunks")
+        if self.manifest.get("second_embedder") and self.second is None:
+            out.append("the second model's vectors are not loaded")
+        sentences = 0 if self.sentence_vectors is None else len(self.sentence_vectors)
+        if sentences != len(self.sentence_spans) or len(self.sentence_rows) != sentences:
+            out.append(f"{sentences} sentence vectors for {len(self.sentence_spans)} sentences")
+        if len(self.sentence_rows) and int(self.sentence_rows.max()) >= len(self.chunks):
+            out.append("a sentence points past the last chunk")
+        for chunk in self.chunks:
+            source = self.sources.get(chunk.doc_id)
+            if source is None or chunk.end > len(source):
+                out.append(f"the source text of {chunk.doc_id} does not hold its passages")
+                break
+        return out
+
 
 def build_index(
     settings: Settings,
