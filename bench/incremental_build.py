@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from qa.index.embedder import load_embedder
-from qa.index.store import build_index
+from qa.index.build import build_index
 from qa.settings import REPO_ROOT, Settings
 
 

@@ -14,7 +14,16 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from qa.errors import IndexMismatch, IndexMissing, InvalidQuestion, QAError, UnknownDocument
+from qa.errors import (
+    BuildRunning,
+    IndexCorrupt,
+    IndexMismatch,
+    IndexMissing,
+    InvalidQuestion,
+    QAError,
+    UnknownDocument,
+    UnsafeIndexPath,
+)
 from qa.prompt import line_reader
 from qa.render import Renderer
 
@@ -31,8 +40,11 @@ MODES = ("hybrid", "dense", "bm25")  # qa.pipeline.MODES, repeated here to keep 
 _EXIT_CODE_BY_ERROR: tuple[tuple[type[QAError], int], ...] = (
     (InvalidQuestion, 2),
     (UnknownDocument, 2),
+    (UnsafeIndexPath, 2),
     (IndexMissing, 3),
     (IndexMismatch, 3),
+    (IndexCorrupt, 3),
+    (BuildRunning, 4),
 )
 
 
@@ -153,12 +165,18 @@ def build(obj: dict[str, Any], force: bool) -> None:
       qa build --force
       qa --corpus ~/papers --index /tmp/papers-index build
     """
-    from qa.index.embedder import load_embedder
-    from qa.index.store import build_index
+    from qa.index.build import build_index
+    from qa.index.embedder import LazyEmbedder
+    from qa.progress_display import build_progress
 
     settings: Settings = obj["settings"]
-    embedder = load_embedder(settings.embedder)
-    result = build_index(settings, embedder, force=force, progress=_progress)
+    progress = build_progress()
+    try:  # the models load only if something needs embedding
+        result = build_index(
+            settings, LazyEmbedder(settings.embedder), force=force, progress=progress
+        )
+    finally:
+        progress.close()
     if result.built:
         skipped = f"; skipped {len(result.skipped)} (see above)" if result.skipped else ""
         click.echo(

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from qa.errors import IndexMismatch, IndexMissing
+from qa.index.build import build_index
 from qa.index.embedder import HashEmbedder
-from qa.index.store import ABANDONED_BUILD_AGE_S, build_index, load_index
+from qa.index.store import load_index
 from qa.pipeline import Pipeline
 from qa.settings import Settings
 
@@ -217,22 +216,20 @@ def test_rebuild_replaces_the_old_build_directory(settings: Settings) -> None:
     assert settings.index_dir.resolve() != old and not old.exists()
 
 
-def test_a_build_folder_left_by_a_killed_build_is_removed_by_the_next_build_once_old(
+def test_build_folders_left_by_killed_builds_are_removed_by_the_next_build(
     settings: Settings,
 ) -> None:
     build_index(settings, HashEmbedder())
     parent = settings.index_dir.parent
-    abandoned, recent = parent / ".default-build-killed", parent / ".default-build-running"
-    for folder in (abandoned, recent):
-        folder.mkdir()
-        (folder / "vectors.faiss").write_bytes(b"half")
-    an_hour_and_more_ago = time.time() - ABANDONED_BUILD_AGE_S - 60
-    os.utime(abandoned, (an_hour_and_more_ago, an_hour_and_more_ago))
+    killed = parent / ".default-build-killed"
+    killed.mkdir()
+    (killed / "vectors.faiss").write_bytes(b"half")
+    (parent / ".default-link-1234").symlink_to(killed.name)
 
     build_index(settings, HashEmbedder(), force=True)
 
-    assert not abandoned.exists()
-    assert recent.exists(), "a young folder may be another build in progress"
+    assert not killed.exists()
+    assert not (parent / ".default-link-1234").is_symlink()
     assert settings.index_dir.resolve().exists()
 
 
@@ -255,7 +252,7 @@ def test_crash_while_writing_files_leaves_no_half_written_index(
     def disk_full(*_args: object) -> None:
         raise OSError("No space left on device")
 
-    monkeypatch.setattr("qa.index.store._write_lines", disk_full)
+    monkeypatch.setattr("qa.index.build._write_lines", disk_full)
     with pytest.raises(OSError, match="No space"):
         build_index(settings, HashEmbedder(), force=True)
     assert (settings.index_dir / "manifest.json").read_bytes() == before

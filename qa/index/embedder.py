@@ -13,6 +13,7 @@ MINILM = "all-MiniLM-L6-v2"
 E5 = "multilingual-e5-small"
 FAKE = "fake"
 NONE = "none"
+DIMS = {MINILM: 384, E5: 384}  # known without loading the model
 
 
 class Embedder(Protocol):
@@ -97,6 +98,36 @@ class HashEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_passages([text])[0]
+
+
+class LazyEmbedder:
+    """An embedder whose model loads on first use: a build that finds nothing new to embed (an
+    up-to-date index, or only reused vectors) never pays for loading the model."""
+
+    def __init__(self, name: str) -> None:
+        if name.startswith(FAKE):
+            self.dim = HashEmbedder.dim
+        elif name in DIMS:
+            self.dim = DIMS[name]
+        else:
+            raise ValueError(f"unknown embedder {name!r}; use {MINILM!r}, {E5!r} or {FAKE!r}")
+        self.name = name
+        self._model: Embedder | None = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def _get(self) -> Embedder:
+        if self._model is None:
+            self._model = load_embedder(self.name)
+        return self._model
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return self._get().embed_passages(texts)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._get().embed_query(text)
 
 
 def load_embedder(name: str) -> Embedder:

@@ -13,7 +13,7 @@ from qa.corpus.ingest import corpus_files
 from qa.index.embedder import NONE, Embedder
 from qa.settings import Settings
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: the manifest records every file's size and SHA-256
 PARSER_VERSION = 1  # bump when structure detection or chunking changes what is produced
 
 

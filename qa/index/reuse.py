@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from qa.index.embedder import Embedder
 log = logging.getLogger(__name__)
 
 Known = dict[str, np.ndarray]  # text -> its vector
+PROGRESS_BATCH = 64  # texts embedded between progress updates (the models batch within it)
 
 
 @dataclass
@@ -45,10 +47,21 @@ def previous_vectors(index_dir: Path, expected: dict[str, Any]) -> PreviousVecto
         return PreviousVectors()
 
 
-def embed_reusing(embedder: Embedder, texts: list[str], known: Known) -> tuple[np.ndarray, int]:
-    """Vectors for `texts`, embedding only those not in `known`; and how many were reused."""
+def embed_reusing(
+    embedder: Embedder,
+    texts: list[str],
+    known: Known,
+    on_embedded: Callable[[int], None] | None = None,
+) -> tuple[np.ndarray, int]:
+    """Vectors for `texts`, embedding only those not in `known`; and how many were reused.
+    `on_embedded(n)` is told after each batch, for progress."""
     missing = sorted({t for t in texts if t not in known})
-    fresh = dict(zip(missing, embedder.embed_passages(missing), strict=True)) if missing else {}
+    fresh: Known = {}
+    for start in range(0, len(missing), PROGRESS_BATCH):
+        batch = missing[start : start + PROGRESS_BATCH]
+        fresh.update(zip(batch, embedder.embed_passages(batch), strict=True))
+        if on_embedded:
+            on_embedded(len(batch))
     rows = [known[t] if t in known else fresh[t] for t in texts]
     vectors = np.vstack(rows) if rows else np.zeros((0, embedder.dim))
     return vectors.astype(np.float32), sum(t in known for t in texts)

@@ -1,0 +1,209 @@
+"""Building the index: corpus -> chunks -> vectors -> a new build folder, swapped in atomically.
+
+Writes only where `check_index_location` allows, one build of an index at a time (the lock in
+qa/index/swap.py), and a build folder gets its manifest, with every file's checksum, only after
+all of them are written and fsynced; loading (qa/index/store.py) verifies them.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import qa
+from qa.corpus.chunking import chunk_document
+from qa.corpus.ingest import load_corpus, read_text
+from qa.errors import IndexCorrupt, IndexMissing
+from qa.index.embedder import Embedder, load_embedder
+from qa.index.integrity import live_folder, read_manifest, verify_files, write_manifest
+from qa.index.manifest import FORMAT_VERSION, chunking_settings, expected_manifest, mismatches
+from qa.index.ownership import check_index_location
+from qa.index.progress import BuildProgress, as_progress
+from qa.index.records import chunk_record, document_record
+from qa.index.reuse import Known, PreviousVectors, embed_reusing, previous_vectors
+from qa.index.sentences import chunk_sentences
+from qa.index.swap import build_lock, new_build_dir, remove_leftovers, swap_in
+from qa.settings import Settings
+from qa.types import Chunk, DocumentInfo
+
+
+@dataclass(frozen=True, slots=True)
+class BuildResult:
+    built: bool
+    documents: int
+    chunks: int
+    seconds: float
+    skipped: tuple[str, ...] = ()
+
+
+def build_index(
+    settings: Settings,
+    embedder: Embedder,
+    *,
+    force: bool = False,
+    progress: BuildProgress | Callable[[str], None] | None = None,
+    second: Embedder | None = None,
+) -> BuildResult:
+    """Build the index unless an identical, intact one exists; a damaged one is rebuilt.
+
+    Writes only where `check_index_location` allows, one build of an index at a time, into a new
+    folder swapped in atomically: a crash never leaves half an index.
+    """
+    report = as_progress(progress)
+    started = time.perf_counter()
+    target = settings.index_dir
+    check_index_location(target, settings.corpus_dir)
+    with build_lock(target, settings.build_wait_s, report.note):
+        remove_leftovers(target)  # with the lock held, any other build folder is a dead build's
+        expected = expected_manifest(settings, embedder)
+        current = _current_manifest(target, report)
+        if current is not None and not force and not mismatches(current, expected):
+            counts = current["counts"]
+            return BuildResult(False, counts["documents"], counts["chunks"], 0.0)
+        # --force and a damaged index start from scratch; otherwise known text keeps its vectors.
+        reusable = current is not None and not force
+        previous = previous_vectors(target, expected) if reusable else PreviousVectors()
+        result = _build(settings, embedder, second, expected, previous, report, started)
+        return result
+
+
+def _build(
+    settings: Settings,
+    embedder: Embedder,
+    second: Embedder | None,
+    expected: dict[str, Any],
+    previous: PreviousVectors,
+    report: BuildProgress,
+    started: float,
+) -> BuildResult:
+    target = settings.index_dir
+    documents, skipped = load_corpus(settings.corpus_dir)
+    cfg = chunking_settings(settings)
+    chunks: list[Chunk] = []
+    infos: list[DocumentInfo] = []
+    sources: dict[str, str] = {}
+    for doc in documents:
+        sources[doc.doc_id] = text = read_text(Path(doc.path))
+        doc_chunks = chunk_document(doc, text, cfg)
+        chunks.extend(doc_chunks)
+        infos.append(
+            DocumentInfo(
+                doc.doc_id,
+                doc.title,
+                doc.authors,
+                doc.date,
+                doc.publisher,
+                doc.sections,
+                len(doc_chunks),
+            )
+        )
+    sentences = chunk_sentences(chunks, sources)
+    chunk_texts = [c.search_text for c in chunks]
+    report.note(
+        f"{len(chunks)} chunks and {len(sentences)} sentences from {len(documents)} documents"
+    )
+    vectors, reused = _embed(embedder, chunk_texts, previous.chunks, "chunks", report)
+    sentence_vectors, reused_sentences = _embed(
+        embedder, [text for _, _, text in sentences], previous.sentences, "sentences", report
+    )
+    if reused or reused_sentences:
+        report.note(f"reused {reused} chunk and {reused_sentences} sentence vectors")
+    second_vectors = None
+    if expected["second_embedder"]:
+        if chunk_texts and all(t in previous.second for t in chunk_texts):
+            second_vectors = np.vstack([previous.second[t] for t in chunk_texts])
+        else:  # the second model loads only when it has something to embed
+            second = second or load_embedder(expected["second_embedder"])
+            second_vectors, _ = _embed(second, chunk_texts, previous.second, "chunks", report)
+
+    import faiss  # heavy import at the seam
+
+    manifest = {
+        **expected,
+        "counts": {
+            "documents": len(documents),
+            "chunks": len(chunks),
+            "sentences": len(sentences),
+            "skipped": len(skipped),
+        },
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "qa_version": qa.__version__,
+    }
+    build_dir = new_build_dir(target)
+    try:
+        faiss.write_index(_flat(vectors, embedder.dim), str(build_dir / "vectors.faiss"))
+        if second_vectors is not None:
+            faiss.write_index(
+                _flat(second_vectors, second_vectors.shape[1]), str(build_dir / "vectors-2.faiss")
+            )
+        faiss.write_index(_flat(sentence_vectors, embedder.dim), str(build_dir / "sentences.faiss"))
+        _write_lines(
+            build_dir / "sentences.jsonl",
+            ({"chunk": row, "span": list(span), "text": text} for row, span, text in sentences),
+        )
+        _write_lines(build_dir / "chunks.jsonl", (chunk_record(c) for c in chunks))
+        (build_dir / "documents.json").write_text(
+            json.dumps(
+                [document_record(d) for d in infos], ensure_ascii=False, indent=1, sort_keys=True
+            ),
+            encoding="utf-8",
+        )
+        # Fsyncs every file, then writes the manifest (with their checksums) last: a folder
+        # without one is never loaded.
+        write_manifest(build_dir, manifest)
+        swap_in(build_dir, target)
+    except BaseException:
+        shutil.rmtree(build_dir, ignore_errors=True)
+        raise
+    seconds = time.perf_counter() - started
+    report.note(f"built {len(chunks)} chunks in {seconds:.1f} s -> {target}")
+    return BuildResult(True, len(documents), len(chunks), seconds, tuple(skipped))
+
+
+def _embed(
+    embedder: Embedder, texts: list[str], known: Known, what: str, report: BuildProgress
+) -> tuple[np.ndarray, int]:
+    todo = len({t for t in texts if t not in known})
+    if todo:
+        report.stage(f"{what} embedded ({embedder.name})", todo)
+    return embed_reusing(embedder, texts, known, on_embedded=report.advance)
+
+
+def _current_manifest(target: Path, report: BuildProgress) -> dict[str, Any] | None:
+    """The manifest of the intact index at `target`, or None when there is none or it is
+    damaged (said, since the build then repairs it)."""
+    try:
+        folder = live_folder(target)
+        manifest = read_manifest(folder)
+        if manifest.get("format_version") != FORMAT_VERSION:
+            return manifest  # an older format: a mismatch, rebuilt (its vectors may be reused)
+        verify_files(folder, manifest)
+        return manifest
+    except IndexMissing:
+        return None
+    except IndexCorrupt as error:
+        report.note(f"the index is damaged ({error}); rebuilding it")
+        return None
+
+
+def _flat(vectors: np.ndarray, dim: int) -> Any:
+    import faiss
+
+    index = faiss.IndexFlatIP(dim)
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+def _write_lines(path: Path, records: Any) -> None:
+    with path.open("w", encoding="utf-8") as fh:
+        for record in records:
+            fh.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
