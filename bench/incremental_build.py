@@ -13,8 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from qa.index.embedder import load_embedder
 from qa.index.build import build_index
+from qa.index.embedder import load_embedder
 from qa.settings import REPO_ROOT, Settings
 
 

@@ -35,7 +35,10 @@ authors = ["Jane Marsh"]
 """
 
 # What a message must tell the user to do next (one of these), besides naming the file.
-ACTION = re.compile(r"\b(?:remove|delete|re-save|save|convert|add)\b", re.IGNORECASE)
+ACTION = re.compile(
+    r"\b(?:remove|delete|re-save|save|convert|add|rename|move|copy|split|raise|fix)\b",
+    re.IGNORECASE,
+)
 
 
 def write_corpus(folder: Path) -> None:
@@ -118,10 +121,18 @@ def test_documents_of_formats_not_indexed_yet_are_reported_with_how_to_convert(
         assert "does not index yet" in message and ACTION.search(message)
 
 
-def test_other_files_are_ignored(tmp_path: Path) -> None:
+def test_files_of_other_formats_are_reported_not_silently_ignored(tmp_path: Path) -> None:
     write_corpus(tmp_path)
     (tmp_path / "README").write_text("not a corpus document", encoding="utf-8")
     (tmp_path / "figure.png").write_bytes(b"\x89PNG\r\n")
     documents, skipped = load_corpus(tmp_path)
     assert [d.doc_id for d in documents] == ["good.txt", "notes.md"]
-    assert not any("README" in m or "figure.png" in m for m in skipped)
+    for name in ("README", "figure.png"):
+        message = next(m for m in skipped if m.startswith(f"{name} "))
+        assert "not a .txt or .md file" in message and ACTION.search(message)
+
+
+def test_the_catalog_is_not_reported_as_a_file_that_is_not_indexed(tmp_path: Path) -> None:
+    write_corpus(tmp_path)
+    _, skipped = load_corpus(tmp_path)
+    assert not any("catalog.toml" in m for m in skipped)

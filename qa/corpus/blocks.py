@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from qa.corpus.clean import clean_heading
 
 _LINE = re.compile(r"[^\n]*\n?")
+_WORD = re.compile(r"\w+")
 _TRAILING_MARKUP = re.compile(r"(?:<sup>\d+</sup>|\*+|[\s”\"’')\]])+$")
 _ENDS_WITH_LINK = re.compile(r"(?:\]\([^)]*\)|<https?://[^>]*>)$")
 _OPEN_MARKUP = re.compile(r"^(?:\*+|<sup>\d+</sup>|[“\"‘'(\[])+")
@@ -20,20 +21,24 @@ QUOTE_OPEN = "“\"‘'"
 QUOTE_CLOSE = "”\"’'"
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Block:
-    """A run of non-blank lines; start/end exclude surrounding whitespace."""
+    """A run of non-blank lines; start/end exclude surrounding whitespace.
+
+    `plain` (one-line text with markup removed, for classification and headings) is computed
+    once here: the role rules read it several times per block, and cleaning it on every read
+    made parsing a large file several times slower.
+    """
 
     index: int
     start: int
     end: int
     raw: str
     lines: int
+    plain: str = field(init=False, repr=False, compare=False)
 
-    @property
-    def plain(self) -> str:
-        """One-line text with markup removed (for classification and headings)."""
-        return clean_heading(self.raw)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "plain", clean_heading(self.raw))
 
     @property
     def words(self) -> int:
@@ -117,5 +122,10 @@ def _block(text: str, index: int, start: int, end: int, lines: int) -> Block:
 
 
 def word_ngrams(text: str, n: int) -> set[tuple[str, ...]]:
-    words = re.findall(r"\w+", text.lower())
-    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+    """The lower-cased word n-grams of a text.
+
+    >>> sorted(word_ngrams("One two, THREE four", 3))
+    [('one', 'two', 'three'), ('two', 'three', 'four')]
+    """
+    words = _WORD.findall(text.lower())
+    return set(zip(*(words[i:] for i in range(n)), strict=False))

@@ -1,4 +1,8 @@
-"""corpus/catalog.toml: hand-written document metadata (title, authors, date, publisher)."""
+"""corpus/catalog.toml: hand-written document metadata (title, authors, date, publisher).
+
+Entries are keyed by document id, the path inside the corpus folder; a document in a subfolder
+needs its key quoted: `[documents."reports/2021/x.md"]`.
+"""
 
 from __future__ import annotations
 
@@ -25,14 +29,20 @@ def load_catalog(corpus_dir: Path) -> dict[str, CatalogEntry]:
     path = corpus_dir / CATALOG_FILE
     if not path.exists():
         return {}
+    if not path.resolve().is_relative_to(corpus_dir.resolve()):
+        raise CorpusError(
+            f"{path} is a symlink to a file outside the corpus folder, which qa does not read; "
+            "copy the catalog into the corpus folder"
+        )
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise CorpusError(f"{path} is not valid TOML ({exc}); fix it or remove it") from exc
     entries: dict[str, CatalogEntry] = {}
     for doc_id, fields in data.get("documents", {}).items():
-        if "title" not in fields:
-            raise CorpusError(f"{path}: [documents.{doc_id!r}] needs a title")
+        if not isinstance(fields, dict) or "title" not in fields:
+            hint = _folder_hint(doc_id, fields)
+            raise CorpusError(f"{path}: [documents.{doc_id!r}] needs a title{hint}")
         entries[doc_id] = CatalogEntry(
             title=fields["title"],
             authors=tuple(fields.get("authors", ())),
@@ -41,3 +51,16 @@ def load_catalog(corpus_dir: Path) -> dict[str, CatalogEntry]:
             series=fields.get("series"),
         )
     return entries
+
+
+def _folder_hint(key: str, fields: object) -> str:
+    """`[documents.reports."x.md"]` makes a table per folder: say how to key such a document."""
+    if not isinstance(fields, dict) or not fields:
+        return ""
+    if not all(isinstance(value, dict) for value in fields.values()):
+        return ""
+    inner = next(iter(fields))
+    return (
+        "; a document in a subfolder is keyed by its whole path in quotes, "
+        f'e.g. [documents."{key}/{inner}"]'
+    )

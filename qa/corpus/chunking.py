@@ -33,6 +33,7 @@ class ChunkingSettings:
 def chunk_document(doc: Document, source: str, cfg: ChunkingSettings) -> list[Chunk]:
     chunks: list[Chunk] = []
     slugs: dict[str, int] = {}
+    per_slug: dict[str, int] = {}  # chunks numbered so far under each section slug
     section_slug: dict[tuple[str, ...], str] = {}
     for (path, kind), group in groupby(
         doc.paragraphs, key=lambda p: (p.section.path, _KIND_CLASS.get(p.kind, "body"))
@@ -46,7 +47,7 @@ def chunk_document(doc: Document, source: str, cfg: ChunkingSettings) -> list[Ch
         slug = section_slug[path]
         authors = (section.author,) if section.author else doc.authors
         for span_group in _pack(_units(paragraphs, source, cfg), cfg):
-            n = sum(1 for c in chunks if c.chunk_id.startswith(f"{doc.doc_id}#{slug}/")) + 1
+            n = per_slug[slug] = per_slug.get(slug, 0) + 1
             text = text_from_spans(source, span_group)
             heading_path = tuple(h for h in path if h != doc.title)
             chunks.append(

@@ -19,6 +19,19 @@ _ESCAPE = re.compile(r"\\+([\\`*_{}\[\]()#+\-.!$])")
 _HEADING_HASHES = re.compile(r"^#{1,6}\s+", re.MULTILINE)
 _ROW_START = re.compile(r"^(?:[-*•]\s|\d+[.)]\s)")
 _SPACES = re.compile(r"[ \u00a0\u2009\u202f\u200b]+")
+# In order: (a string each pattern needs to match, pattern, replacement).
+_STEPS = (
+    ("<sup>", _FOOTNOTE_NUMBER, r"\1 "),
+    ("<sup>", _SUP, ""),
+    ("<", _AUTOLINK, r"\1"),
+    ("<", _TAG, ""),
+    ("](", _LINK, r"\1"),
+    ("**", _BOLD, ""),
+    ("*", _ITALIC, r"\1"),
+    ("*", _LEADING_STAR, ""),
+    ("\\", _ESCAPE, r"\1"),
+    ("#", _HEADING_HASHES, ""),
+)
 
 
 def clean_text(raw: str) -> str:
@@ -29,16 +42,10 @@ def clean_text(raw: str) -> str:
     >>> clean_text("Time\\tPlace")
     'Time | Place'
     """
-    text = _FOOTNOTE_NUMBER.sub(r"\1 ", raw)
-    text = _SUP.sub("", text)
-    text = _AUTOLINK.sub(r"\1", text)
-    text = _TAG.sub("", text)
-    text = _LINK.sub(r"\1", text)
-    text = _BOLD.sub("", text)
-    text = _ITALIC.sub(r"\1", text)
-    text = _LEADING_STAR.sub("", text)
-    text = _ESCAPE.sub(r"\1", text)
-    text = _HEADING_HASHES.sub("", text)
+    text = raw
+    for needle, pattern, replacement in _STEPS:
+        if needle in text:  # no match is possible without it: skipping only saves time
+            text = pattern.sub(replacement, text)
     text = text.replace("\t", " | ")
     lines = [_SPACES.sub(" ", line).strip() for line in text.splitlines()]
     out = ""

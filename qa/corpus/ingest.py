@@ -1,13 +1,19 @@
-"""Read corpus files into Documents: decode, find structure, rejoin paragraphs."""
+"""Read corpus files into Documents: decode, find structure, rejoin paragraphs.
+
+Which files are documents, and their ids, is qa.corpus.files' business; reading a document by
+id goes through `read_document_text`, which never reads outside the corpus folder.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from qa.corpus.blocks import Block, split_blocks
 from qa.corpus.catalog import CatalogEntry, load_catalog
+from qa.corpus.files import CorpusFile, Skip, list_corpus, read_bytes, resolve_document
 from qa.corpus.roles import Roles, assign_roles
 from qa.corpus.structure import build_paragraphs, build_sections
 from qa.errors import CorpusError, UnreadableDocument
@@ -15,35 +21,48 @@ from qa.types import Document, Section
 
 log = logging.getLogger(__name__)
 
-SUFFIXES = (".txt", ".md")
-# Documents a user may well drop in that qa cannot read yet: reported, so none vanish silently.
-NOT_YET_INDEXED = (".pdf", ".html", ".htm", ".docx", ".doc", ".odt", ".rtf", ".epub")
 FRONT_MATTER_MAX_WORDS = 40  # a banner before the first heading; more than this is content
+# With no heading, the first block is the title, unless it is longer than this: then it is no
+# title (typically a whole file without blank lines, read as one block), every chunk's search
+# text would repeat it, and parsing such a file would grow with the square of its size: the id
+# stands in. (Well above the longest first paragraph of tests/data, so those titles stay.)
+MAX_TITLE_CHARS = 2000
+Progress = Callable[[int, int, str], None]  # (files done, files in all, document id)
 
 
 def corpus_files(corpus_dir: Path) -> list[Path]:
-    if not corpus_dir.is_dir():
-        raise CorpusError(
-            f"corpus directory {corpus_dir} does not exist; create it and add .txt/.md files"
-        )
-    return sorted(p for p in corpus_dir.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES)
+    """Every .txt/.md document of the corpus, subfolders included, whatever its size."""
+    return [f.path for f in list_corpus(corpus_dir).files]
 
 
 def read_text(path: Path) -> str:
     """Decode a corpus file, refusing what cannot be a text document."""
-    data = path.read_bytes()
-    if not data.strip():
-        raise UnreadableDocument(f"{path.name} is empty; add text or remove it")
+    return decode_text(path.name, path.read_bytes())
+
+
+def read_document_text(corpus_dir: Path, doc_id: str) -> str:
+    """The text of document `doc_id` (a path inside the corpus folder, e.g. `reports/x.md`).
+
+    Refuses, with UnreadableDocument, an id that is absolute, contains `..`, names a hidden
+    path, or leads outside the corpus folder through a symlink.
+    """
+    return decode_text(doc_id, read_bytes(resolve_document(corpus_dir, doc_id), doc_id))
+
+
+def decode_text(name: str, data: bytes) -> str:
+    """A document's bytes as text; `name` starts every message."""
+    if not data or data.isspace():
+        raise UnreadableDocument(f"{name} is empty; add text or remove it")
     if b"\x00" in data[:8192]:
         raise UnreadableDocument(
-            f"{path.name} looks binary; only UTF-8 .txt/.md files are indexed: "
+            f"{name} looks binary; only UTF-8 .txt/.md files are indexed: "
             "remove it or convert it to UTF-8 text"
         )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise UnreadableDocument(
-            f"{path.name} is not UTF-8 ({exc.reason} at byte {exc.start}); re-save it as UTF-8"
+            f"{name} is not UTF-8 ({exc.reason} at byte {exc.start}); re-save it as UTF-8"
         ) from exc
 
 
@@ -58,7 +77,7 @@ def parse_text(
         title = (
             roles.heading_text[first]
             if first is not None
-            else (blocks[0].plain if blocks else doc_id)
+            else (blocks[0].plain if blocks and len(blocks[0].plain) <= MAX_TITLE_CHARS else doc_id)
         )
     sections = build_sections(blocks, roles, title, len(text))
     sections = _with_front_section(sections, blocks, roles, title, len(text))
@@ -82,28 +101,56 @@ def parse_file(path: Path, catalog: dict[str, CatalogEntry] | None = None) -> Do
     return parse_text(path.name, read_text(path), catalog.get(path.name), str(path))
 
 
-def load_corpus(corpus_dir: Path) -> tuple[list[Document], list[str]]:
-    """Parse every indexable file; unreadable ones are reported (returned) and skipped."""
+def load_corpus(
+    corpus_dir: Path, *, max_file_bytes: int | None = None, progress: Progress | None = None
+) -> tuple[list[Document], list[str]]:
+    """Parse every document of the corpus folder and its subfolders.
+
+    Returns the documents (in id order) and one report per file that is not indexed, each
+    starting with its id and logged as a warning. A file over `max_file_bytes` is reported
+    without being read. `progress(done, total, doc_id)` follows each file read.
+    """
+    listing = list_corpus(corpus_dir, max_file_bytes)
     catalog = load_catalog(corpus_dir)
     documents: list[Document] = []
-    skipped: list[str] = []
-    for path in corpus_files(corpus_dir):
+    skipped = list(listing.skipped)
+    for done, file in enumerate(listing.files, start=1):
         try:
-            documents.append(parse_file(path, catalog))
+            documents.append(_parse_corpus_file(file, catalog, max_file_bytes))
         except UnreadableDocument as exc:
-            log.warning("skipped: %s", exc)
-            skipped.append(str(exc))
-    for path in sorted(corpus_dir.iterdir()):
-        if path.is_file() and path.suffix.lower() in NOT_YET_INDEXED:
-            message = (
-                f"{path.name} is a {path.suffix.lower()} file, which qa does not index yet; "
-                "convert it to UTF-8 text (a PDF with e.g. `pdftotext`) and add the .txt"
-            )
-            log.warning("skipped: %s", message)
-            skipped.append(message)
+            skipped.append(Skip(file.doc_id, str(exc)))
+        if progress is not None:
+            progress(done, len(listing.files), file.doc_id)
+    _check_catalog_keys(catalog, {f.doc_id for f in listing.files} | {s.doc_id for s in skipped})
+    messages = [s.message for s in sorted(skipped, key=lambda s: s.doc_id)]
+    for message in messages:
+        log.warning("skipped: %s", message)
     if not documents:
         raise CorpusError(f"no readable .txt/.md documents in {corpus_dir}; add some and rebuild")
-    return documents, skipped
+    return documents, messages
+
+
+def _parse_corpus_file(
+    file: CorpusFile, catalog: dict[str, CatalogEntry], max_file_bytes: int | None
+) -> Document:
+    text = decode_text(file.doc_id, read_bytes(file.real, file.doc_id, max_file_bytes))
+    return parse_text(file.doc_id, text, catalog.get(file.doc_id), str(file.path))
+
+
+def _check_catalog_keys(catalog: dict[str, CatalogEntry], doc_ids: set[str]) -> None:
+    """Warn about a catalog entry that names no file (say, one moved into a subfolder)."""
+    by_name: dict[str, list[str]] = {}
+    for doc_id in sorted(doc_ids):
+        by_name.setdefault(doc_id.rsplit("/", 1)[-1], []).append(doc_id)
+    for key in sorted(catalog.keys() - doc_ids):
+        near = by_name.get(key.rsplit("/", 1)[-1])
+        hint = f"did you mean {' or '.join(repr(n) for n in near)}? " if near else ""
+        log.warning(
+            "catalog.toml has an entry for %r but the corpus has no such file; %s"
+            'a document in a subfolder is keyed by its path, e.g. "reports/x.md"',
+            key,
+            hint,
+        )
 
 
 def _with_front_section(

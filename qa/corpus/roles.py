@@ -7,6 +7,7 @@ it handles and is tested on real excerpts in tests/test_structure.py.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from qa.corpus.blocks import BOLD_BLOCK, Block, word_ngrams
@@ -55,7 +56,7 @@ def assign_roles(blocks: list[Block], title: str | None) -> Roles:
     for b in blocks[:front_end]:
         roles.role[b.index] = "boilerplate"
 
-    ngrams_by_block = [word_ngrams(b.raw, PULL_QUOTE_NGRAM) for b in blocks]
+    repeated = _repeated_quote_ngrams(blocks)
     in_bibliography = False
     for b in blocks[front_end:]:
         i = b.index
@@ -65,7 +66,7 @@ def assign_roles(blocks: list[Block], title: str | None) -> Roles:
             roles.role[i] = "boilerplate"
         elif b.footnote_number() in footnote_refs:
             roles.role[i] = "footnote"
-        elif _is_pull_quote(b, ngrams_by_block):
+        elif _is_pull_quote(b, repeated):
             roles.role[i] = "pullquote"
         elif _is_heading(blocks, i, roles, title, in_bibliography):
             roles.role[i] = "heading"
@@ -145,12 +146,30 @@ def _author_of(b: Block) -> str:
     return b.raw.splitlines()[0].strip()
 
 
-def _is_pull_quote(b: Block, ngrams_by_block: list[set[tuple[str, ...]]]) -> bool:
+def _quote_shaped(b: Block) -> bool:
+    return b.quoted() and len(b.plain) <= 300 and b.lines == 1
+
+
+def _is_pull_quote(b: Block, repeated: set[tuple[str, ...]]) -> bool:
     """A quoted line that repeats words of the body elsewhere in the document."""
-    if not b.quoted() or len(b.plain) > 300 or b.lines != 1:
-        return False
-    mine = ngrams_by_block[b.index]
-    return any(mine & other for j, other in enumerate(ngrams_by_block) if j != b.index)
+    return _quote_shaped(b) and not repeated.isdisjoint(word_ngrams(b.raw, PULL_QUOTE_NGRAM))
+
+
+def _repeated_quote_ngrams(blocks: list[Block]) -> set[tuple[str, ...]]:
+    """The word n-grams of quote-shaped blocks that occur in more than one block.
+
+    Only these n-grams are counted, so the cost stays linear in the document's length.
+    """
+    wanted: set[tuple[str, ...]] = set()
+    for b in blocks:
+        if _quote_shaped(b):
+            wanted |= word_ngrams(b.raw, PULL_QUOTE_NGRAM)
+    if not wanted:
+        return set()
+    blocks_with: Counter[tuple[str, ...]] = Counter()
+    for b in blocks:
+        blocks_with.update(wanted & word_ngrams(b.raw, PULL_QUOTE_NGRAM))
+    return {g for g, n in blocks_with.items() if n > 1}
 
 
 def _footnote_refs(blocks: list[Block]) -> set[int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -63,13 +64,13 @@ def build_sections(
             level = base
         raw.append((b, level, author, boiler))
 
+    ends = _section_ends([(b.start, level) for b, level, _, _ in raw], text_len)
     sections: list[Section] = []
     stack: list[tuple[int, str]] = []
-    for n, (b, level, author, boiler) in enumerate(raw):
+    for (b, level, author, boiler), end in zip(raw, ends, strict=True):
         while stack and stack[-1][0] >= level:
             stack.pop()
         stack.append((level, roles.heading_text[b.index]))
-        end = next((r[0].start for r in raw[n + 1 :] if r[1] <= level), text_len)
         sections.append(
             Section(
                 heading=roles.heading_text[b.index],
@@ -176,12 +177,38 @@ def _next_role(blocks: list[Block], roles: Roles, i: int) -> str | None:
     return roles.role.get(i + 1) if i + 1 < len(blocks) else None
 
 
+def _section_ends(heads: list[tuple[int, int]], text_len: int) -> list[int]:
+    """Where each (start, level) heading's section ends: at the next heading of its level or
+    above, else at the end of the text. One pass from the back with a stack, so linear.
+
+    >>> _section_ends([(0, 1), (10, 2), (20, 3), (30, 2), (40, 1)], 50)
+    [40, 30, 30, 40, 50]
+    """
+    ends = [text_len] * len(heads)
+    later: list[tuple[int, int]] = []  # (start, level) of later headings, levels rising to the top
+    for n in range(len(heads) - 1, -1, -1):
+        start, level = heads[n]
+        while later and later[-1][1] > level:
+            later.pop()  # deeper than this heading: ends no section from here back
+        if later:
+            ends[n] = later[-1][0]
+        later.append((start, level))
+    return ends
+
+
 def _section_lookup(sections: list[Section]) -> Callable[[int], Section | None]:
+    """The innermost section holding an offset, found by bisection.
+
+    `sections` are in document order, as `build_sections` (plus a front section) makes them:
+    each ends at the next heading of its level or above, so the last section starting at or
+    before an offset holds it and is deeper than every other section that does.
+    """
+    starts = [s.start for s in sections]
+
     def innermost(offset: int) -> Section | None:
-        best = None
-        for s in sections:
-            if s.start <= offset < s.end and (best is None or s.level >= best.level):
-                best = s
-        return best
+        n = bisect_right(starts, offset) - 1
+        if n < 0 or not sections[n].start <= offset < sections[n].end:
+            return None
+        return sections[n]
 
     return innermost

@@ -7,6 +7,7 @@ all of them are written and fsynced; loading (qa/index/store.py) verifies them.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import time
@@ -20,11 +21,17 @@ import numpy as np
 
 import qa
 from qa.corpus.chunking import chunk_document
-from qa.corpus.ingest import load_corpus, read_text
-from qa.errors import IndexCorrupt, IndexMissing
+from qa.corpus.ingest import load_corpus, read_document_text
+from qa.errors import CorpusError, IndexCorrupt, IndexMissing
 from qa.index.embedder import Embedder, load_embedder
 from qa.index.integrity import live_folder, read_manifest, verify_files, write_manifest
-from qa.index.manifest import FORMAT_VERSION, chunking_settings, expected_manifest, mismatches
+from qa.index.manifest import (
+    FORMAT_VERSION,
+    chunking_settings,
+    expected_manifest,
+    max_file_bytes,
+    mismatches,
+)
 from qa.index.ownership import check_index_location
 from qa.index.progress import BuildProgress, as_progress
 from qa.index.records import chunk_record, document_record
@@ -85,13 +92,21 @@ def _build(
     started: float,
 ) -> BuildResult:
     target = settings.index_dir
-    documents, skipped = load_corpus(settings.corpus_dir)
+    documents, skipped = load_corpus(
+        settings.corpus_dir,
+        max_file_bytes=max_file_bytes(settings),
+        progress=_files_read(report),
+    )
     cfg = chunking_settings(settings)
     chunks: list[Chunk] = []
     infos: list[DocumentInfo] = []
     sources: dict[str, str] = {}
     for doc in documents:
-        sources[doc.doc_id] = text = read_text(Path(doc.path))
+        sources[doc.doc_id] = text = read_document_text(settings.corpus_dir, doc.doc_id)
+        if hashlib.sha256(text.encode("utf-8")).hexdigest() != doc.text_sha256:
+            raise CorpusError(
+                f"{doc.doc_id} changed while the index was being built; run `qa build` again"
+            )
         doc_chunks = chunk_document(doc, text, cfg)
         chunks.extend(doc_chunks)
         infos.append(
@@ -166,6 +181,17 @@ def _build(
     seconds = time.perf_counter() - started
     report.note(f"built {len(chunks)} chunks in {seconds:.1f} s -> {target}")
     return BuildResult(True, len(documents), len(chunks), seconds, tuple(skipped))
+
+
+def _files_read(report: BuildProgress) -> Callable[[int, int, str], None]:
+    """load_corpus's per-file callback as a counted stage."""
+
+    def advance(done: int, total: int, doc_id: str) -> None:
+        if done == 1:
+            report.stage("files read", total)
+        report.advance(1)
+
+    return advance
 
 
 def _embed(

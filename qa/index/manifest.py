@@ -9,7 +9,7 @@ from typing import Any
 
 from qa.corpus.catalog import CATALOG_FILE
 from qa.corpus.chunking import ChunkingSettings
-from qa.corpus.ingest import corpus_files
+from qa.corpus.files import MB, content_sha256, list_corpus
 from qa.index.embedder import NONE, Embedder
 from qa.settings import Settings
 
@@ -25,14 +25,24 @@ def chunking_settings(settings: Settings) -> ChunkingSettings:
     )
 
 
-def corpus_fingerprint(corpus_dir: Path) -> str:
-    """Hash of every indexable file's name and bytes, the catalog, and the parser version."""
+def corpus_fingerprint(corpus_dir: Path, *, max_file_bytes: int | None = None) -> str:
+    """Hash of the parser version, the files `load_corpus` would read (each document's id and
+    bytes; a file over `max_file_bytes` by its id and size only, so it is never read), and the
+    catalog. Ids are paths: moving a file into another folder changes the fingerprint."""
     digest = hashlib.sha256(f"parser:{PARSER_VERSION}".encode())
-    paths = corpus_files(corpus_dir)
+    listing = list_corpus(corpus_dir, max_file_bytes)
+    documents = [(f.doc_id, content_sha256(f)) for f in listing.files]
+    documents += [(f.doc_id, b"size:%d" % f.size) for f in listing.too_big]
+    for doc_id, content in sorted(documents):
+        digest.update(doc_id.encode() + b"\0" + content)
     catalog = corpus_dir / CATALOG_FILE
-    for path in [*paths, *([catalog] if catalog.exists() else [])]:
-        digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    if catalog.exists():
+        digest.update(CATALOG_FILE.encode() + b"\0" + hashlib.sha256(catalog.read_bytes()).digest())
     return digest.hexdigest()
+
+
+def max_file_bytes(settings: Settings) -> int:
+    return int(settings.max_file_mb * MB)
 
 
 def expected_manifest(settings: Settings, embedder: Embedder) -> dict[str, Any]:
@@ -42,7 +52,9 @@ def expected_manifest(settings: Settings, embedder: Embedder) -> dict[str, Any]:
         "embedder": {"name": embedder.name, "dim": embedder.dim},
         "second_embedder": second,
         "chunking": asdict(chunking_settings(settings)),
-        "corpus_fingerprint": corpus_fingerprint(settings.corpus_dir),
+        "corpus_fingerprint": corpus_fingerprint(
+            settings.corpus_dir, max_file_bytes=max_file_bytes(settings)
+        ),
     }
 
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qa.corpus.ingest import read_text
+from qa.corpus.ingest import read_document_text
 from qa.errors import IndexCorrupt, IndexMismatch, IndexMissing
 from qa.index.build import build_index
 from qa.index.embedder import Embedder
@@ -143,7 +143,7 @@ def _read_store(settings: Settings, folder: Path, manifest: dict[str, Any]) -> I
     sentence_index = faiss.read_index(str(folder / "sentences.faiss"))
     sentence_vectors = sentence_index.reconstruct_n(0, sentence_index.ntotal)
     # The fingerprint check guarantees these are the texts the index was built from.
-    sources = {d.doc_id: read_text(settings.corpus_dir / d.doc_id) for d in documents}
+    sources = {d.doc_id: read_document_text(settings.corpus_dir, d.doc_id) for d in documents}
     return IndexStore(
         settings.index_dir,
         manifest,
