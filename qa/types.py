@@ -32,7 +32,7 @@ class Paragraph:
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    doc_id: str  # the file name
+    doc_id: str  # the path inside the corpus folder, with "/" (a top-level file: its name)
     path: str
     title: str
     authors: tuple[str, ...]
