@@ -13,6 +13,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from filelock import FileLock
@@ -317,3 +318,25 @@ def test_concurrent_builds_of_one_index_take_turns_and_leave_one_intact_index(
     assert load_index(settings, HashEmbedder()).chunks
     builds = [p for p in settings.index_dir.parent.iterdir() if "-build-" in p.name]
     assert builds == [settings.index_dir.resolve()]
+
+
+def test_with_a_relative_index_path_a_build_removes_only_dead_builds_never_the_live_one(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    relative = settings.model_copy(update={"index_dir": Path("index/default")})
+    build(relative)
+    live = relative.index_dir.resolve()
+    dead = tmp_path / "index" / ".default-build-dead"
+    dead.mkdir()
+
+    class Failing(HashEmbedder):
+        def embed_passages(self, texts: list[str]) -> np.ndarray:
+            raise RuntimeError("the model failed")
+
+    with pytest.raises(RuntimeError, match="model failed"):
+        build_index(relative, Failing(), force=True, second=HashEmbedder("fake2", "fake2"))
+
+    assert not dead.exists(), "the dead build's folder is removed"
+    assert relative.index_dir.resolve() == live, "the live build is kept"
+    assert load_index(relative, HashEmbedder()).chunks

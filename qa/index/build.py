@@ -66,7 +66,7 @@ def build_index(
     """
     report = as_progress(progress)
     started = time.perf_counter()
-    target = settings.index_dir
+    target = settings.index_dir.absolute()
     check_index_location(target, settings.corpus_dir)
     with build_lock(target, settings.build_wait_s, report.note):
         remove_leftovers(target)  # with the lock held, any other build folder is a dead build's
@@ -91,7 +91,7 @@ def _build(
     report: BuildProgress,
     started: float,
 ) -> BuildResult:
-    target = settings.index_dir
+    target = settings.index_dir.absolute()
     documents, skipped = load_corpus(
         settings.corpus_dir,
         max_file_bytes=max_file_bytes(settings),

@@ -60,7 +60,9 @@ def new_build_dir(target: Path) -> Path:
 
 def remove_leftovers(target: Path, keep: Path | None = None) -> list[Path]:
     """Remove the build folders and temporary links of dead builds. Call with the lock held."""
-    live = target.resolve() if target.is_symlink() else None
+    target = target.absolute()  # so that the paths compared below are all absolute
+    keep = keep.absolute() if keep is not None else None
+    live = Path(target.parent, target.readlink()).absolute() if target.is_symlink() else None
     removed = []
     for path in target.parent.iterdir():
         name = path.name
@@ -82,6 +84,7 @@ def remove_leftovers(target: Path, keep: Path | None = None) -> list[Path]:
 def swap_in(build_dir: Path, target: Path) -> None:
     """Point `target` at `build_dir` by one atomic rename of a symlink, then drop the build it
     replaced (only a folder of qa's own: a folder the link named elsewhere is left alone)."""
+    target, build_dir = target.absolute(), build_dir.absolute()
     old: Path | None = None
     if target.is_symlink():
         pointee = Path(target.parent, target.readlink()).absolute()
