@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from filelock import FileLock
 
 from qa.cli import main
-from qa.errors import BuildRunning, IndexCorrupt, UnsafeIndexPath
+from qa.errors import BuildRunning, IndexCorrupt, IndexMismatch, UnsafeIndexPath
 from qa.index.build import BuildResult, build_index
 from qa.index.embedder import HashEmbedder, LazyEmbedder
 from qa.index.store import load_index
@@ -340,3 +340,17 @@ def test_with_a_relative_index_path_a_build_removes_only_dead_builds_never_the_l
     assert not dead.exists(), "the dead build's folder is removed"
     assert relative.index_dir.resolve() == live, "the live build is kept"
     assert load_index(relative, HashEmbedder()).chunks
+
+
+def test_a_source_edited_after_the_corpus_check_is_refused_not_served_with_wrong_offsets(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qa.index import store
+
+    build(settings)
+    real_read = store.read_document_text
+    # The file changes between the fingerprint check and the reading of the source texts.
+    monkeypatch.setattr(store, "read_document_text", lambda *a: "Edited. " + real_read(*a))
+
+    with pytest.raises(IndexMismatch, match="rivers.md changed since"):
+        load_index(settings, HashEmbedder())

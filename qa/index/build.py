@@ -149,6 +149,8 @@ def _build(
             "sentences": len(sentences),
             "skipped": len(skipped),
         },
+        # Each source text's hash: a file edited after the fingerprint was taken is caught at load.
+        "sources": {doc.doc_id: doc.text_sha256 for doc in documents},
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "qa_version": qa.__version__,
     }

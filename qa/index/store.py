@@ -13,6 +13,7 @@ Layout of index/<name>/ (a symlink to the build directory it names, swapped atom
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Callable
@@ -144,6 +145,12 @@ def _read_store(settings: Settings, folder: Path, manifest: dict[str, Any]) -> I
     sentence_vectors = sentence_index.reconstruct_n(0, sentence_index.ntotal)
     # The fingerprint check guarantees these are the texts the index was built from.
     sources = {d.doc_id: read_document_text(settings.corpus_dir, d.doc_id) for d in documents}
+    for doc_id, text in sources.items():
+        if hashlib.sha256(text.encode("utf-8")).hexdigest() != manifest["sources"][doc_id]:
+            raise IndexMismatch(
+                f"{doc_id} changed since the index at {settings.index_dir} was built; "
+                "run `qa build` to rebuild it"
+            )
     return IndexStore(
         settings.index_dir,
         manifest,
