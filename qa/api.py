@@ -9,17 +9,45 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from qa import __version__
-from qa.errors import IndexMismatch, IndexMissing, InvalidQuestion, QAError, UnknownDocument
+from qa.errors import (
+    BuildRunning,
+    ClientGone,
+    IndexCorrupt,
+    IndexMismatch,
+    IndexMissing,
+    InvalidQuestion,
+    QAError,
+    RequestTooLarge,
+    ServerBusy,
+    Unauthorized,
+    UnknownDocument,
+)
+from qa.http.body import StrictJSONRoute, short_errors
+from qa.http.guards import LimitBody, RequireApiKey
+from qa.http.queue import QuestionQueue
 from qa.pipeline import Mode, Pipeline
-from qa.schema import AskRequest, AskResponse, DocumentDetail, DocumentOut, Health
+from qa.schema import (
+    AskRequest,
+    AskResponse,
+    DocumentDetail,
+    DocumentOut,
+    ErrorMessage,
+    Health,
+    k_field,
+    question_field,
+)
+from qa.serving import ServedIndex, reload_on_sighup
 from qa.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -28,18 +56,29 @@ log = logging.getLogger(__name__)
 _STATUS_BY_ERROR: tuple[tuple[type[QAError], int], ...] = (
     (InvalidQuestion, 422),
     (UnknownDocument, 404),
+    (Unauthorized, 401),
+    (RequestTooLarge, 413),
     (IndexMissing, 503),
     (IndexMismatch, 503),
+    (IndexCorrupt, 503),
+    (BuildRunning, 503),
+    (ServerBusy, 503),
+    (ClientGone, 499),  # nginx's "client closed request"; the client is gone, no one receives it
 )
 
+# Statuses any route may answer besides its own, for the OpenAPI spec.
+_GUARD_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorMessage, "description": "An API key is required (QA_API_KEY is set)."},
+    413: {"model": ErrorMessage, "description": "The request body is over QA_MAX_BODY_BYTES."},
+    503: {
+        "model": ErrorMessage,
+        "description": "The index is missing, damaged, being built or built with other "
+        "settings; or the server is at QA_MAX_CONNECTIONS (or, for questions, QA_MAX_WAITING): "
+        "retry after the Retry-After seconds.",
+    },
+}
 
-class AskBody(AskRequest):
-    """`POST /ask` body: the shared AskRequest plus the retrieval mode."""
-
-    mode: Mode = "hybrid"
-
-
-router = APIRouter()
+router = APIRouter(route_class=StrictJSONRoute)
 
 
 def create_app(settings: Settings | None = None, pipeline: Pipeline | None = None) -> FastAPI:
@@ -49,9 +88,19 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if pipeline is None:
             app.state.pipeline = Pipeline.open(settings or Settings())
-        yield
-        app.state.worker.shutdown(wait=False)
+        # Routes get the pipeline through `served`, whose watcher swaps in a rebuilt index.
+        served = app.state.served = ServedIndex(app.state.pipeline)
+        if isinstance(app.state.pipeline, Pipeline):  # a test's stand-in is served as it is
+            served.start()
+        restore_sighup = reload_on_sighup(served)  # under `qa serve`: SIGHUP reloads, not kills
+        try:
+            yield
+        finally:
+            restore_sighup()
+            await asyncio.to_thread(served.stop)
+            app.state.worker.shutdown(wait=False)
 
+    limits = settings or Settings()  # the HTTP limits; also when a pipeline is given
     app = FastAPI(
         title="qa",
         version=__version__,
@@ -61,54 +110,125 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     app.state.pipeline = pipeline
     # Questions run one at a time on one long-lived thread: the models keep their per-thread
     # state warm (a fresh threadpool thread made the first embeddings there 2-3x slower), and on
-    # 2 cores parallel questions would only compete for the same CPUs.
-    app.state.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qa-pipeline")
+    # 2 cores parallel questions would only compete for the same CPUs. At most max_waiting wait.
+    app.state.worker = QuestionQueue(limits.max_waiting)
     app.add_exception_handler(QAError, _handle_qa_error)
+    app.add_exception_handler(RequestValidationError, _handle_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _handle_http_error)
     app.include_router(router)
+    app.include_router(_ask_router(limits))
+    _add_guards(app, limits)
     return app
 
 
+def _add_guards(app: FastAPI, settings: Settings) -> None:
+    """Outermost first: CORS when origins are configured (so browsers' preflight requests, which
+    carry no key, get their answer), the API key when one is set, the body size limit."""
+    app.add_middleware(LimitBody, max_bytes=settings.max_body_bytes)
+    if settings.api_key is not None:
+        docs = {app.docs_url, app.redoc_url, app.openapi_url, app.swagger_ui_oauth2_redirect_url}
+        app.add_middleware(
+            RequireApiKey,
+            key=settings.api_key.get_secret_value(),
+            open_paths={"/health"} | {path for path in docs if path},
+            respond=_handle_qa_error,
+        )
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+            expose_headers=["Retry-After"],
+        )
+
+
+def served_index(request: Request) -> ServedIndex:
+    """The app's served index; an app whose lifespan has not run serves its pipeline as given."""
+    served = getattr(request.app.state, "served", None)
+    return served if served is not None else ServedIndex(request.app.state.pipeline)
+
+
 def get_pipeline(request: Request) -> Pipeline:
-    return request.app.state.pipeline
+    """The pipeline serving now; a request keeps it to the end even if a reload swaps it out."""
+    return served_index(request).pipeline
 
 
 PipelineDep = Annotated[Pipeline, Depends(get_pipeline)]
+ServedDep = Annotated[ServedIndex, Depends(served_index)]
 
 
 @router.get("/health", response_model=Health, tags=["meta"])
-def health(pipeline: PipelineDep) -> Health:
-    """Index size, embedding model and build time."""
-    return Health.model_validate(pipeline.health())
+def health(served: ServedDep) -> Health:
+    """Index size, embedding model and build time; `status` "degraded" with a `reason` when the
+    served index is damaged or a newer one failed to load; `stale` when the corpus changed since
+    the served index was built."""
+    return Health.model_validate(served.health())
 
 
-@router.post(
-    "/ask",
-    response_model=AskResponse,
-    responses={503: {"description": "The index is missing or was built with other settings."}},
-    tags=["questions"],
-)
-async def ask(body: AskBody, request: Request, pipeline: PipelineDep) -> AskResponse:
-    """Rank the passages that answer `question`, best first, each with its exact source offsets."""
-    answer = await asyncio.get_running_loop().run_in_executor(
-        request.app.state.worker, lambda: pipeline.ask(body.question, body.k, mode=body.mode)
+@router.post("/admin/reload", response_model=Health, responses=_GUARD_RESPONSES, tags=["admin"])
+async def reload(served: ServedDep) -> Health:
+    """Load the index on disk now and serve it (the server also looks for a newer one every
+    QA_RELOAD_INTERVAL_S seconds, and on SIGHUP). If it fails to load, the index served so far
+    stays, and the health returned says "degraded" and why."""
+    await asyncio.to_thread(served.reload, True)
+    return Health.model_validate(served.health())
+
+
+def _ask_router(settings: Settings) -> APIRouter:
+    """`POST /ask`, its body limited by `settings`: enforced, and shown in the OpenAPI spec."""
+
+    class AskBody(AskRequest):
+        """A question, how many passages to return, and the retrieval mode."""
+
+        question: str = question_field(settings.max_question_chars)
+        k: int = k_field(settings.max_k)
+        mode: Mode = "hybrid"
+
+    async def ask(body: AskBody, request: Request, pipeline: PipelineDep) -> AskResponse:
+        """Rank the passages that answer `question`, best first, each with its exact source
+        offsets."""
+        answer = await request.app.state.worker.run(
+            lambda: pipeline.ask(body.question, body.k, mode=body.mode),
+            client_gone=request.is_disconnected,
+        )
+        return AskResponse.from_answer(answer)
+
+    # Postponed annotations leave `body: AskBody` a string that FastAPI would look up among this
+    # module's globals; it must be the class above.
+    ask.__annotations__["body"] = AskBody
+    ask_router = APIRouter(route_class=StrictJSONRoute)
+    ask_router.add_api_route(
+        "/ask",
+        ask,
+        methods=["POST"],
+        response_model=AskResponse,
+        responses=_GUARD_RESPONSES,
+        tags=["questions"],
     )
-    return AskResponse.from_answer(answer)
+    return ask_router
 
 
-@router.get("/documents", response_model=list[DocumentOut], tags=["documents"])
+@router.get(
+    "/documents", response_model=list[DocumentOut], responses=_GUARD_RESPONSES, tags=["documents"]
+)
 def documents(pipeline: PipelineDep) -> list[DocumentOut]:
     """Every indexed document with its metadata and counts."""
     return [DocumentOut.from_info(info) for info in pipeline.documents()]
 
 
 @router.get(
-    "/documents/{doc_id}",
+    "/documents/{doc_id:path}",
     response_model=DocumentDetail,
-    responses={404: {"description": "No document with this id in the index."}},
+    responses={
+        **_GUARD_RESPONSES,
+        404: {"model": ErrorMessage, "description": "No document with this id in the index."},
+    },
     tags=["documents"],
 )
 def document(doc_id: str, pipeline: PipelineDep) -> DocumentDetail:
-    """One document with its outline: headings in document order, with source offsets."""
+    """One document with its outline: headings in document order, with source offsets. An id
+    may contain `/` (a document in a corpus subfolder, e.g. `reports/x.md`)."""
     return DocumentDetail.from_info(pipeline.document(doc_id))
 
 
@@ -120,4 +240,30 @@ async def _handle_qa_error(request: Request, exc: Exception) -> JSONResponse:
         # The same shape as FastAPI's own validation errors, so clients parse one 422 body.
         detail = [{"type": "invalid_question", "loc": ["body"], "msg": str(exc)}]
         return JSONResponse(status_code=status, content={"detail": detail})
-    return JSONResponse(status_code=status, content={"detail": str(exc)})
+    return JSONResponse(status_code=status, content={"detail": str(exc)}, headers=_headers(exc))
+
+
+def _headers(exc: Exception) -> dict[str, str]:
+    """The headers an error status comes with."""
+    if isinstance(exc, ServerBusy):
+        return {"Retry-After": str(exc.retry_after_s)}
+    if isinstance(exc, Unauthorized):
+        return {"WWW-Authenticate": "Bearer"}
+    if isinstance(exc, RequestTooLarge):
+        return {"Connection": "close"}  # so the server reads no more of the body
+    return {}
+
+
+async def _handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's 422 body shape, without the input (it may be megabytes, or not encodable)."""
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    return JSONResponse(status_code=422, content={"detail": short_errors(errors)})
+
+
+async def _handle_http_error(request: Request, exc: Exception) -> Response:
+    """LimitBody says 413 as an HTTPException (see there why); it is our RequestTooLarge."""
+    if not isinstance(exc, StarletteHTTPException):
+        raise exc
+    if exc.status_code == 413:
+        return await _handle_qa_error(request, RequestTooLarge(exc.detail))
+    return await http_exception_handler(request, exc)

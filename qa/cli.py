@@ -288,22 +288,35 @@ def outline(obj: dict[str, Any], doc_id: str, as_json: bool) -> None:
 def serve(obj: dict[str, Any], host: str, port: int) -> None:
     """Serve the HTTP API: POST /ask, GET /documents, GET /health, docs at /docs.
 
-    The index is loaded (or built) before the server starts, so errors show here.
+    The index is loaded (or built) before the server starts, so errors show here. Limits come
+    from QA_* settings: QA_MAX_BODY_BYTES, QA_MAX_QUESTION_CHARS, QA_MAX_K, QA_MAX_WAITING
+    (questions queued; beyond, a 503), QA_MAX_CONNECTIONS, QA_HEADER_TIMEOUT_S (to receive a
+    request), QA_KEEP_ALIVE_TIMEOUT_S. QA_API_KEY makes every route but /health and the docs
+    require `Authorization: Bearer KEY`; QA_CORS_ORIGINS (a JSON list) allows those browser
+    origins.
 
     \b
     Examples:
       qa serve
-      PORT=9000 qa serve --host 0.0.0.0
+      QA_API_KEY=$(openssl rand -hex 16) PORT=9000 qa serve --host 0.0.0.0
       curl -s localhost:8000/ask -H 'content-type: application/json' \\
            -d '{"question": "What is the SCO?", "k": 3}'
     """
     import uvicorn
 
     from qa.api import create_app
+    from qa.http.server import is_loopback, server_options
 
     settings: Settings = obj["settings"]
+    if settings.api_key is None and not is_loopback(host):
+        click.echo(
+            f"warning: serving on {host} without an API key: anyone who can reach this port can "
+            "ask questions and read the documents. Set QA_API_KEY to require "
+            "`Authorization: Bearer KEY`.",
+            err=True,
+        )
     app = create_app(settings, pipeline=_open_pipeline(settings))
-    uvicorn.run(app, host=host, port=port)
+    uvicorn.run(app, host=host, port=port, **server_options(settings))
 
 
 if importlib.util.find_spec("qa.evaluation.cli") is not None:

@@ -45,6 +45,14 @@ class InvalidQuestion(QAError):
 class ServerBusy(QAError):
     """Too many questions are already waiting; the client should retry later."""
 
+    def __init__(self, message: str, retry_after_s: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class ClientGone(QAError):
+    """The client disconnected while its question waited; the question was not computed."""
+
 
 class Unauthorized(QAError):
     """The server requires an API key and the request did not carry the right one."""

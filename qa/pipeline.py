@@ -19,6 +19,7 @@ from qa.retrieval.hybrid import HybridRetriever, SearchResult
 from qa.retrieval.names import NameVocabulary
 from qa.settings import Settings
 from qa.types import Answer, DocumentInfo
+from qa.visible import has_visible_text
 
 log = logging.getLogger(__name__)
 
@@ -109,18 +110,29 @@ class Pipeline:
         known = ", ".join(d.doc_id for d in self.store.documents)
         raise UnknownDocument(f"no document {doc_id!r} in the index; known ids: {known}")
 
-    def health(self) -> dict[str, object]:
+    def health(self, *, stale: bool = False, reload_error: str | None = None) -> dict[str, object]:
+        """What `/health` reports (qa.schema.Health). The server adds what only it knows: whether
+        the corpus changed since this index was built (`stale`), and why a newer index failed to
+        load (`reload_error`). Either that or a damaged index makes the status "degraded"; being
+        stale does not: the index still answers from the documents it was built from."""
         manifest = self.store.manifest
+        problems = self.store.problems()
+        reasons = [f"the served index is damaged: {'; '.join(problems)}"] if problems else []
+        if reload_error:
+            reasons.append(reload_error)
         return {
-            "status": "ok",
+            "status": "degraded" if reasons else "ok",
+            "reason": ". ".join(reasons) or None,
             "documents": len(self.store.documents),
             "chunks": len(self.store.chunks),
             "model": manifest["embedder"]["name"],
             "index_created_at": manifest["created_at"],
+            "created_at": manifest["created_at"],
+            "stale": stale,
         }
 
     def _validate(self, question: str, k: int, mode: str) -> None:
-        if not question or not question.strip():
+        if not has_visible_text(question):
             raise InvalidQuestion("the question is empty; ask something, e.g. 'What is the SCO?'")
         if len(question) > self.settings.max_question_chars:
             raise InvalidQuestion(

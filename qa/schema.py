@@ -2,27 +2,60 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from qa.settings import Settings
 from qa.types import Answer, DocumentInfo, Passage, Section
+from qa.visible import VISIBLE_CHARACTER, has_visible_text
+
+DEFAULT_MAX_QUESTION_CHARS: int = Settings.model_fields["max_question_chars"].default
+DEFAULT_MAX_K: int = Settings.model_fields["max_k"].default
+
+
+def question_field(max_chars: int) -> Any:
+    """The `question` field, at most `max_chars` characters (`create_app` passes the setting)."""
+    return Field(
+        ...,
+        min_length=1,
+        max_length=max_chars,
+        description=f"A question in plain English, at most {max_chars} characters, with at "
+        "least one that shows (not only spaces, zero-width or control characters).",
+        json_schema_extra={"pattern": VISIBLE_CHARACTER},  # checked by `_not_blank`
+    )
+
+
+def k_field(max_k: int) -> Any:
+    """The `k` field, 1..`max_k` (`create_app` passes the setting)."""
+    return Field(
+        min(5, max_k), ge=1, le=max_k, description=f"How many passages to return (1..{max_k})."
+    )
 
 
 class AskRequest(BaseModel):
-    question: str = Field(
-        ..., min_length=1, max_length=1000, description="A question in plain English."
-    )
-    k: int = Field(5, ge=1, le=50, description="How many passages to return (1..50).")
+    """A question and how many passages to return."""
+
+    # The limits here are the Settings defaults; `create_app` serves a subclass with the configured
+    # ones, so the HTTP schema enforces (and its OpenAPI shows) what the settings say.
+
+    question: str = question_field(DEFAULT_MAX_QUESTION_CHARS)
+    k: int = k_field(DEFAULT_MAX_K)
 
     @field_validator("question")
     @classmethod
     def _not_blank(cls, value: str) -> str:
-        if not value.strip():
+        if not has_visible_text(value):
             raise ValueError(
                 'question must contain some text; send e.g. {"question": "What is the SCO?"}'
             )
         return value
+
+
+class ErrorMessage(BaseModel):
+    """The body of every error status but 422: what went wrong and what to do next."""
+
+    detail: str
 
 
 class RetrieverScores(BaseModel):
@@ -167,11 +200,23 @@ class DocumentDetail(DocumentOut):
 
 
 class Health(BaseModel):
-    status: str
+    """`GET /health`: the served index, and whether it is the one it should be."""
+
+    status: Literal["ok", "degraded"] = Field(
+        description='"degraded" when the served index is damaged, or the index on disk (a newer'
+        " one, or any on a forced reload) failed to load."
+    )
     documents: int
     chunks: int
-    model: str
-    index_created_at: str
+    model: str = Field(description="The embedding model the index was built with.")
+    index_created_at: str = Field(description="When the served index was built (ISO 8601).")
+    created_at: str = Field(description="The same as index_created_at.")
+    stale: bool = Field(
+        False,
+        description="The corpus on disk changed since the served index was built: run `qa build`"
+        " (a running server then serves the new index within seconds).",
+    )
+    reason: str | None = Field(None, description="Why the status is degraded; null when ok.")
 
 
 def _round(value: float | None) -> float | None:

@@ -10,7 +10,18 @@ from fastapi.testclient import TestClient
 from qa.api import create_app
 from qa.corpus.ingest import read_text
 from qa.corpus.spans import text_from_spans
-from qa.errors import IndexMismatch, IndexMissing, InvalidQuestion, QAError, UnknownDocument
+from qa.errors import (
+    BuildRunning,
+    IndexCorrupt,
+    IndexMismatch,
+    IndexMissing,
+    InvalidQuestion,
+    QAError,
+    RequestTooLarge,
+    ServerBusy,
+    Unauthorized,
+    UnknownDocument,
+)
 from qa.settings import Settings
 
 BRIDGE_QUESTION = "How are the cables of a suspension bridge anchored?"
@@ -150,7 +161,9 @@ def test_an_unknown_document_is_a_404_with_a_message(client: TestClient) -> None
 def test_openapi_describes_every_route(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
 
-    assert set(paths) == {"/ask", "/health", "/documents", "/documents/{doc_id}"}
+    assert set(paths) == {
+        "/ask", "/health", "/documents", "/documents/{doc_id}", "/admin/reload"
+    }  # fmt: skip
     assert client.get("/docs").status_code == 200
 
 
@@ -184,6 +197,11 @@ class FailingPipeline:
         (UnknownDocument("no document 'x.txt' in the index"), 404),
         (IndexMissing("no index in /tmp/x; run `qa build`"), 503),
         (IndexMismatch("the index was built with another model; run `qa build --force`"), 503),
+        (IndexCorrupt("vectors.faiss is truncated; run `qa build`"), 503),
+        (BuildRunning("another `qa build` of this index is running; wait for it"), 503),
+        (ServerBusy("16 questions are already waiting; retry in 4 s", retry_after_s=4), 503),
+        (Unauthorized("send the header `Authorization: Bearer KEY`"), 401),
+        (RequestTooLarge("the request body is over 65536 bytes"), 413),
         (QAError("something else went wrong; report it"), 500),
     ],
 )
@@ -196,3 +214,21 @@ def test_qa_errors_become_statuses_with_their_message(error: QAError, status: in
     detail = response.json()["detail"]
     message = detail[0]["msg"] if status == 422 else detail
     assert message == str(error)
+
+
+@pytest.mark.parametrize(
+    ("error", "header", "value"),
+    [
+        (ServerBusy("busy; retry in 4 s", retry_after_s=4), "retry-after", "4"),
+        (Unauthorized("send the key"), "www-authenticate", "Bearer"),
+        (RequestTooLarge("too large"), "connection", "close"),
+    ],
+)
+def test_some_error_statuses_come_with_the_header_that_says_what_to_do(
+    error: QAError, header: str, value: str
+) -> None:
+    client = TestClient(create_app(pipeline=FailingPipeline(error)))
+
+    response = client.post("/ask", json={"question": "What is a pond?"})
+
+    assert response.headers[header] == value

@@ -147,6 +147,16 @@ def test_ask_with_k_out_of_range_exits_2_with_the_message_on_stderr(
     assert result.stderr == "error: k must be between 1 and 50, got 0\n"
 
 
+def test_ask_of_only_zero_width_characters_is_refused_like_the_api_refuses_it(
+    tiny_settings: Settings, tiny_pipeline
+) -> None:
+    result = qa(tiny_settings, "ask", "\u200b\u200c \ufeff\u2060")
+
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("error: the question is empty")
+
+
 def test_a_missing_corpus_exits_1_with_what_to_do(tiny_settings: Settings, tmp_path: Path) -> None:
     settings = tiny_settings.model_copy(
         update={"corpus_dir": tmp_path / "nowhere", "index_dir": tmp_path / "index"}
@@ -283,7 +293,9 @@ def test_serve_runs_uvicorn_on_the_port_from_the_option_or_PORT(
     import uvicorn
 
     calls: list[tuple[object, str, int]] = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, host, port: calls.append((app, host, port)))
+    monkeypatch.setattr(
+        uvicorn, "run", lambda app, host, port, **options: calls.append((app, host, port))
+    )
     monkeypatch.setenv("PORT", "9123")
 
     assert qa(tiny_settings, "serve").exit_code == 0
@@ -292,6 +304,24 @@ def test_serve_runs_uvicorn_on_the_port_from_the_option_or_PORT(
     assert [(host, port) for _, host, port in calls] == [("127.0.0.1", 9123), ("0.0.0.0", 8080)]
     with TestClient(calls[0][0]) as client:
         assert client.get("/health").json()["documents"] == 2
+
+
+def test_serve_on_a_public_interface_without_an_api_key_warns_on_stderr(
+    tiny_settings: Settings, tiny_pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda app, host, port, **options: None)
+
+    local = qa(tiny_settings, "serve")
+    public = qa(tiny_settings, "serve", "--host", "0.0.0.0")
+    monkeypatch.setenv("QA_API_KEY", "s3cret")
+    public_with_key = qa(tiny_settings, "serve", "--host", "0.0.0.0")
+
+    assert "without an API key" not in local.stderr
+    assert "warning: serving on 0.0.0.0 without an API key" in public.stderr
+    assert "QA_API_KEY" in public.stderr
+    assert "without an API key" not in public_with_key.stderr
 
 
 @pytest.mark.parametrize("command", ["build", "ask", "chat", "outline", "serve"])

@@ -13,7 +13,7 @@ from qa.corpus.files import MB, content_sha256, list_corpus
 from qa.index.embedder import NONE, Embedder
 from qa.settings import Settings
 
-FORMAT_VERSION = 3  # 3: the manifest records every file's size and SHA-256
+FORMAT_VERSION = 4  # 3: each file's size and SHA-256; 4: each source text's SHA-256
 PARSER_VERSION = 1  # bump when structure detection or chunking changes what is produced
 
 

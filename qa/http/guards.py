@@ -1,0 +1,93 @@
+"""Middleware that refuses a request before any work is done for it: a body over the size
+limit, and (when an API key is set) a request without the key.
+
+Middleware rather than route dependencies, so the checks come before anything else: before the
+body is read or parsed, before a 404 tells which paths exist, and on every route, including
+routes added later.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable, Collection
+
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from qa.errors import QAError, Unauthorized
+
+ErrorResponder = Callable[[Request, QAError], Awaitable[Response]]
+
+
+class RequireApiKey:
+    """Refuses a request without `Authorization: Bearer KEY`, unless its path is open.
+
+    The refusal is rendered by `respond` (the app's one mapping of qa errors to statuses).
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, key: str, open_paths: Collection[str], respond: ErrorResponder
+    ) -> None:
+        self.app = app
+        self.key = key.encode()
+        self.open_paths = frozenset(open_paths)
+        self.respond = respond
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.open_paths or self._authorized(scope):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        error = Unauthorized(
+            "this server requires an API key; send the header `Authorization: Bearer KEY`"
+        )
+        response = await self.respond(request, error)
+        await response(scope, receive, send)
+
+    def _authorized(self, scope: Scope) -> bool:
+        given = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
+        scheme, _, token = given.partition(b" ")
+        token = token.strip()  # an empty key set by mistake lets nobody in
+        # Constant time, so the response time does not tell how much of a guess was right.
+        return scheme.lower() == b"bearer" and bool(token) and hmac.compare_digest(token, self.key)
+
+
+class LimitBody:
+    """Stops reading a request body at `max_bytes`: a 413, raised from `receive` as soon as the
+    declared Content-Length or the chunks received so far pass the limit, so a chunked body of
+    any length costs at most `max_bytes` of reading.
+
+    Raised as Starlette's HTTPException, the one exception FastAPI's body reading lets through
+    to the exception handlers (any other becomes a 400); the app's handler turns it into
+    RequestTooLarge. (FastAPI's own `max_body_size` answers a declared oversize in plain text,
+    past the app's handlers, hence this.)
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = Headers(scope=scope).get("content-length", "")
+        declared_too_large = length.isdigit() and int(length) > self.max_bytes
+        received = 0
+        too_large = f"the request body is over {self.max_bytes} bytes; send a shorter question"
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            if declared_too_large:
+                raise HTTPException(413, too_large)
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise HTTPException(413, too_large)
+            return message
+
+        await self.app(scope, limited_receive, send)
