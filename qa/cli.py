@@ -98,12 +98,13 @@ def main(ctx: click.Context, corpus: Path | None, index_dir: Path | None, verbos
 
 def _settings(overrides: dict[str, Any]) -> Settings:
     from pydantic import ValidationError
+    from pydantic_settings import SettingsError
 
     from qa.settings import Settings
 
     try:
         return Settings(**overrides)
-    except ValidationError as error:
+    except (ValidationError, SettingsError, ValueError) as error:
         raise click.UsageError(f"invalid QA_* setting:\n{error}") from error
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,5 +44,17 @@ class Settings(BaseSettings):
     header_timeout_s: float = Field(10.0, gt=0)  # to receive a request's headers and body
     keep_alive_timeout_s: float = Field(5.0, gt=0)  # an idle keep-alive connection is closed
     api_key: SecretStr | None = None  # when set, clients send `Authorization: Bearer KEY`
-    cors_origins: tuple[str, ...] = ()  # browser origins allowed to call the API; none by default
+    # Browser origins allowed to call the API; none by default. QA_CORS_ORIGINS takes a
+    # comma-separated list ("https://a.example,https://b.example") or a JSON list.
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
     reload_interval_s: float = Field(2.0, gt=0)  # how often a server looks for a newer index
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return tuple(part.strip() for part in text.split(",") if part.strip())
+        return value
