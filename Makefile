@@ -32,6 +32,9 @@ lint: install
 bench: install
 	$(PY) bench/latency.py --build
 	$(PY) bench/incremental_build.py
+	$(PY) bench/parse_scale.py
+	$(PY) bench/load.py --index index/bench --clients 8
+	$(PY) bench/load.py --index index/bench --clients 50
 
 clean:
-	rm -rf $(VENV) .pytest_cache index/default index/.default-*
+	rm -rf $(VENV) .pytest_cache index/default index/.default-* index/bench index/.bench-*
