@@ -354,3 +354,26 @@ def test_a_source_edited_after_the_corpus_check_is_refused_not_served_with_wrong
 
     with pytest.raises(IndexMismatch, match="rivers.md changed since"):
         load_index(settings, HashEmbedder())
+
+
+class CountingEmbedder(HashEmbedder):
+    def __init__(self, name: str = "fake", salt: str = "") -> None:
+        super().__init__(name, salt)
+        self.embedded = 0
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        self.embedded += len(texts)
+        return super().embed_passages(texts)
+
+
+def test_repairing_one_damaged_file_re_embeds_only_what_that_file_held(
+    settings: Settings,
+) -> None:
+    build(settings)
+    damage(settings.index_dir / "vectors-2.faiss", "truncated")
+    first, second = CountingEmbedder(), CountingEmbedder("fake2", "fake2")
+
+    assert build_index(settings, first, second=second).built
+
+    assert first.embedded == 0, "chunk and sentence vectors came from the intact files"
+    assert second.embedded == len(load_index(settings, HashEmbedder()).chunks)

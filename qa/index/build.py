@@ -24,7 +24,13 @@ from qa.corpus.chunking import chunk_document
 from qa.corpus.ingest import load_corpus, read_document_text
 from qa.errors import CorpusError, IndexCorrupt, IndexMissing
 from qa.index.embedder import Embedder, load_embedder
-from qa.index.integrity import live_folder, read_manifest, verify_files, write_manifest
+from qa.index.integrity import (
+    intact_files,
+    live_folder,
+    read_manifest,
+    verify_files,
+    write_manifest,
+)
 from qa.index.manifest import (
     FORMAT_VERSION,
     chunking_settings,
@@ -71,13 +77,17 @@ def build_index(
     with build_lock(target, settings.build_wait_s, report.note):
         remove_leftovers(target)  # with the lock held, any other build folder is a dead build's
         expected = expected_manifest(settings, embedder)
-        current = _current_manifest(target, report)
-        if current is not None and not force and not mismatches(current, expected):
-            counts = current["counts"]
+        current = _current_index(target, report)
+        manifest = current.manifest
+        if manifest is not None and not force and not mismatches(manifest, expected):
+            counts = manifest["counts"]
             return BuildResult(False, counts["documents"], counts["chunks"], 0.0)
-        # --force and a damaged index start from scratch; otherwise known text keeps its vectors.
-        reusable = current is not None and not force
-        previous = previous_vectors(target, expected) if reusable else PreviousVectors()
+        # --force starts from scratch; otherwise known text keeps its vectors (of a damaged
+        # index, those in its intact files).
+        reusable = not force and current.intact != frozenset()
+        previous = (
+            previous_vectors(target, expected, current.intact) if reusable else PreviousVectors()
+        )
         result = _build(settings, embedder, second, expected, previous, report, started)
         return result
 
@@ -205,21 +215,33 @@ def _embed(
     return embed_reusing(embedder, texts, known, on_embedded=report.advance)
 
 
-def _current_manifest(target: Path, report: BuildProgress) -> dict[str, Any] | None:
-    """The manifest of the intact index at `target`, or None when there is none or it is
-    damaged (said, since the build then repairs it)."""
+@dataclass(frozen=True, slots=True)
+class CurrentIndex:
+    """What the index being replaced holds: its manifest when it is intact (None when there is
+    none or it is damaged), and which of its files may lend their vectors (None: all)."""
+
+    manifest: dict[str, Any] | None
+    intact: frozenset[str] | None
+
+
+def _current_index(target: Path, report: BuildProgress) -> CurrentIndex:
     try:
         folder = live_folder(target)
         manifest = read_manifest(folder)
         if manifest.get("format_version") != FORMAT_VERSION:
-            return manifest  # an older format: a mismatch, rebuilt (its vectors may be reused)
+            # An older format: a mismatch, so rebuilt; its vectors may be reused.
+            return CurrentIndex(manifest, None)
         verify_files(folder, manifest)
-        return manifest
+        return CurrentIndex(manifest, None)
     except IndexMissing:
-        return None
+        return CurrentIndex(None, frozenset())
     except IndexCorrupt as error:
         report.note(f"the index is damaged ({error}); rebuilding it")
-        return None
+        try:  # files that are still what the manifest says lend their vectors
+            folder = live_folder(target)
+            return CurrentIndex(None, intact_files(folder, read_manifest(folder)))
+        except (IndexCorrupt, IndexMissing):
+            return CurrentIndex(None, frozenset())
 
 
 def _flat(vectors: np.ndarray, dim: int) -> Any:

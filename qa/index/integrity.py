@@ -65,6 +65,19 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     return manifest
 
 
+def intact_files(folder: Path, manifest: dict[str, Any]) -> frozenset[str]:
+    """The files of an index whose size and checksum are what its manifest records."""
+    records = manifest.get("files")
+    if not isinstance(records, dict):
+        return frozenset()
+    intact = set()
+    for name, want in records.items():
+        path = folder / name
+        if isinstance(want, dict) and path.is_file() and file_record(path) == want:
+            intact.add(name)
+    return frozenset(intact)
+
+
 def verify_files(folder: Path, manifest: dict[str, Any]) -> None:
     """Raise `IndexCorrupt` naming the first file that is missing, resized or altered."""
     records = manifest.get("files")

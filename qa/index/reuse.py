@@ -22,6 +22,7 @@ from qa.index.embedder import Embedder
 log = logging.getLogger(__name__)
 
 Known = dict[str, np.ndarray]  # text -> its vector
+Intact = frozenset[str] | None  # the files of an index that may be read; None: all of them
 PROGRESS_BATCH = 64  # texts embedded between progress updates (the models batch within it)
 
 
@@ -32,14 +33,17 @@ class PreviousVectors:
     second: Known = field(default_factory=dict)  # search text -> second model vector
 
 
-def previous_vectors(index_dir: Path, expected: dict[str, Any]) -> PreviousVectors:
+def previous_vectors(
+    index_dir: Path, expected: dict[str, Any], intact: Intact = None
+) -> PreviousVectors:
     """What the current index at `index_dir` can lend a build with the `expected` models.
 
     Empty when there is no index, or it was built with other models; an unreadable one is
-    logged and ignored, since the build replaces it anyway.
+    logged and ignored, since the build replaces it anyway. Of a damaged index, only the files
+    named in `intact` (whose checksums hold) are used: one bad file costs only its own vectors.
     """
     try:
-        return _read(index_dir, expected)
+        return _read(index_dir, expected, intact)
     except FileNotFoundError:
         return PreviousVectors()
     except (OSError, ValueError, KeyError, RuntimeError) as error:  # RuntimeError: FAISS
@@ -67,28 +71,34 @@ def embed_reusing(
     return vectors.astype(np.float32), sum(t in known for t in texts)
 
 
-def _read(index_dir: Path, expected: dict[str, Any]) -> PreviousVectors:
+def _read(index_dir: Path, expected: dict[str, Any], intact: Intact) -> PreviousVectors:
     manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
     previous = PreviousVectors()
     if manifest.get("embedder") != expected["embedder"]:
         return previous
     import faiss
 
-    texts = [
-        json.loads(line)["search_text"]
-        for line in (index_dir / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
-    ]
-    previous.chunks = _by_text(texts, faiss.read_index(str(index_dir / "vectors.faiss")))
-    second = expected["second_embedder"]
-    if second and manifest.get("second_embedder") == second:
-        previous.second = _by_text(texts, faiss.read_index(str(index_dir / "vectors-2.faiss")))
-    records = [
-        json.loads(line)
-        for line in (index_dir / "sentences.jsonl").read_text(encoding="utf-8").splitlines()
-    ]
-    if all("text" in r for r in records):  # indexes before sentence texts were stored: none
-        sentences = faiss.read_index(str(index_dir / "sentences.faiss"))
-        previous.sentences = _by_text([r["text"] for r in records], sentences)
+    def usable(*names: str) -> bool:
+        return intact is None or all(name in intact for name in names)
+
+    if usable("chunks.jsonl"):
+        texts = [
+            json.loads(line)["search_text"]
+            for line in (index_dir / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
+        ]
+        if usable("vectors.faiss"):
+            previous.chunks = _by_text(texts, faiss.read_index(str(index_dir / "vectors.faiss")))
+        second = expected["second_embedder"]
+        if second and manifest.get("second_embedder") == second and usable("vectors-2.faiss"):
+            previous.second = _by_text(texts, faiss.read_index(str(index_dir / "vectors-2.faiss")))
+    if usable("sentences.jsonl", "sentences.faiss"):
+        records = [
+            json.loads(line)
+            for line in (index_dir / "sentences.jsonl").read_text(encoding="utf-8").splitlines()
+        ]
+        if all("text" in r for r in records):  # indexes before sentence texts were stored: none
+            sentences = faiss.read_index(str(index_dir / "sentences.faiss"))
+            previous.sentences = _by_text([r["text"] for r in records], sentences)
     return previous
 
 
