@@ -293,8 +293,12 @@ def serve(obj: dict[str, Any], host: str, port: int) -> None:
     from QA_* settings: QA_MAX_BODY_BYTES, QA_MAX_QUESTION_CHARS, QA_MAX_K, QA_MAX_WAITING
     (questions queued; beyond, a 503), QA_MAX_CONNECTIONS, QA_HEADER_TIMEOUT_S (to receive a
     request), QA_KEEP_ALIVE_TIMEOUT_S. QA_API_KEY makes every route but /health and the docs
-    require `Authorization: Bearer KEY`; QA_CORS_ORIGINS (a JSON list) allows those browser
+    require `Authorization: Bearer KEY`; QA_CORS_ORIGINS (comma-separated) allows those browser
     origins.
+
+    A rebuilt index (`qa build` in another terminal) is served within QA_RELOAD_INTERVAL_S
+    seconds (2) without a restart; SIGHUP or POST /admin/reload reloads at once. /health says
+    "degraded" when the index cannot answer and `stale` when the corpus changed since its build.
 
     \b
     Examples:
