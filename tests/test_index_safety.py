@@ -178,6 +178,7 @@ def test_a_damaged_index_file_is_refused_as_corrupt_and_repaired_by_a_plain_buil
     settings: Settings, name: str, how: str
 ) -> None:
     build(settings)
+    assert {p.name for p in settings.index_dir.iterdir()} == set(INDEX_FILES), "all are damaged"
     damage(settings.index_dir / name, how)
 
     with pytest.raises(IndexCorrupt, match="qa build"):
