@@ -42,6 +42,11 @@ INDEX_FILES = (
     "sentences.faiss",
     "vectors.faiss",
     "vectors-2.faiss",
+    "bm25-data.npy",
+    "bm25-indices.npy",
+    "bm25-indptr.npy",
+    "bm25-vocab.json",
+    "bm25-params.json",
 )
 
 

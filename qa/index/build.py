@@ -23,6 +23,7 @@ import qa
 from qa.corpus.chunking import chunk_document
 from qa.corpus.ingest import load_corpus, read_document_text
 from qa.errors import CorpusError, IndexCorrupt, IndexMissing
+from qa.index.bm25 import BM25Retriever
 from qa.index.embedder import Embedder, load_embedder
 from qa.index.integrity import (
     intact_files,
@@ -177,6 +178,7 @@ def _build(
             ({"chunk": row, "span": list(span), "text": text} for row, span, text in sentences),
         )
         _write_lines(build_dir / "chunks.jsonl", (chunk_record(c) for c in chunks))
+        BM25Retriever(chunk_texts).save(build_dir)
         (build_dir / "documents.json").write_text(
             json.dumps(
                 [document_record(d) for d in infos], ensure_ascii=False, indent=1, sort_keys=True

@@ -14,6 +14,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from qa.errors import UnsafeIndexPath
+from qa.index.bm25 import FILES as BM25_NAMES
+
+BM25_FILES = frozenset(BM25_NAMES.values())
 
 # Every name a build writes into its folder (see qa/index/store.py).
 INDEX_FILES = frozenset(
@@ -26,6 +29,7 @@ INDEX_FILES = frozenset(
         "vectors.faiss",
         "vectors-2.faiss",
     }
+    | BM25_FILES
 )
 
 

@@ -24,6 +24,8 @@ import numpy as np
 
 from qa.corpus.ingest import read_document_text
 from qa.errors import IndexCorrupt, IndexMismatch, IndexMissing
+from qa.index.bm25 import SAVED as BM25_FILES
+from qa.index.bm25 import BM25Retriever
 from qa.index.build import build_index
 from qa.index.embedder import Embedder
 from qa.index.integrity import REPAIR, live_folder, read_manifest, verify_files
@@ -53,6 +55,7 @@ class IndexStore:
         sentence_rows: np.ndarray | None = None,
         sentence_spans: list[tuple[int, int]] | None = None,
         sentence_vectors: np.ndarray | None = None,
+        bm25: BM25Retriever | None = None,
     ) -> None:
         self.path = path
         self.sources = sources  # doc_id -> source text, for highlights and citation checks
@@ -66,10 +69,19 @@ class IndexStore:
         )
         self.sentence_spans = sentence_spans or []
         self.sentence_vectors = sentence_vectors
+        self._bm25 = bm25
         self.row_of = {chunk.chunk_id: row for row, chunk in enumerate(chunks)}
         self.sentences_of_row: dict[int, list[int]] = {}  # chunk row -> its sentence indices
         for j, row in enumerate(self.sentence_rows.tolist()):
             self.sentences_of_row.setdefault(row, []).append(j)
+
+    @property
+    def bm25(self) -> BM25Retriever:
+        """BM25 over the chunks: as the build saved it, or (an index built before BM25 was
+        saved, or a store made in memory) indexed now, once."""
+        if self._bm25 is None:
+            self._bm25 = BM25Retriever([c.search_text for c in self.chunks])
+        return self._bm25
 
     def problems(self) -> list[str]:
         """Why this loaded index cannot answer questions (empty when it can). Cheap: counts and
@@ -162,6 +174,9 @@ def _read_store(settings: Settings, folder: Path, manifest: dict[str, Any]) -> I
         sentence_rows=np.array([r["chunk"] for r in records], dtype=np.int64),
         sentence_spans=[(r["span"][0], r["span"][1]) for r in records],
         sentence_vectors=np.asarray(sentence_vectors, dtype=np.float32),
+        bm25=BM25Retriever.load(folder, len(chunks))
+        if set(manifest["files"]) >= BM25_FILES
+        else None,
     )
 
 

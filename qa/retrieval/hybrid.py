@@ -14,7 +14,6 @@ import numpy as np
 
 from qa.index.embedder import Embedder
 from qa.index.store import IndexStore
-from qa.retrieval.bm25 import BM25Retriever
 from qa.retrieval.dense import dense_search
 from qa.retrieval.fusion import ranks, reciprocal_rank_fusion
 from qa.settings import Settings
@@ -43,7 +42,7 @@ class HybridRetriever:
         self.embedder = embedder
         self.second = second if store.second is not None else None
         self.settings = settings
-        self.bm25 = BM25Retriever([c.search_text for c in store.chunks])
+        self.bm25 = store.bm25
 
     def search(self, question: str, k: int, mode: str = "hybrid") -> SearchResult:
         """Ranked hits (at least k, up to the candidate pool) and per-stage timings in ms."""
