@@ -127,11 +127,12 @@ def _progress(message: str) -> None:
     click.echo(message, err=True)
 
 
-def _open_pipeline(settings: Settings) -> Pipeline:
-    """Load the index, building it first (with progress on stderr) when there is none."""
+def _open_pipeline(settings: Settings, *, lazy: bool = True) -> Pipeline:
+    """Load the index, building it first (with progress on stderr) when there is none. The models
+    load when a question first needs one, unless `lazy` is False."""
     from qa.pipeline import Pipeline
 
-    return Pipeline.open(settings, progress=_progress)
+    return Pipeline.open(settings, progress=_progress, lazy=lazy)
 
 
 k_option = click.option(
@@ -203,6 +204,9 @@ def ask(obj: dict[str, Any], question: str, k: int, mode: Mode, as_json: bool) -
       qa ask "Who met in Vladivostok?" -k 3 --mode bm25
       qa ask "What is the SCO?" --json | jq -r '.passages[] | .chunk_id'
     """
+    from qa.pipeline import validate_question
+
+    validate_question(question, k, mode, obj["settings"])  # before loading anything
     pipeline = _open_pipeline(obj["settings"])
     response = _ask(pipeline, question, k, mode)
     if as_json:
@@ -226,6 +230,9 @@ def chat(obj: dict[str, Any], k: int, mode: Mode) -> None:
       qa chat -k 3
       printf 'What is the SCO?\\nquit\\n' | qa chat
     """
+    from qa.pipeline import validate_options
+
+    validate_options(k, mode, obj["settings"])  # a bad -k would refuse every question
     pipeline = _open_pipeline(obj["settings"])
     renderer = Renderer(pipeline.store.sources)
     read_line = line_reader()
@@ -260,9 +267,11 @@ def outline(obj: dict[str, Any], doc_id: str, as_json: bool) -> None:
       qa outline 004_627bfeb04ce04ddc.txt
       qa outline 004_627bfeb04ce04ddc.txt --json | jq '.outline[].heading'
     """
+    from qa.pipeline import find_document, open_index
     from qa.schema import DocumentDetail
 
-    detail = DocumentDetail.from_info(_open_pipeline(obj["settings"]).document(doc_id))
+    store = open_index(obj["settings"], progress=_progress)  # the documents only: no model
+    detail = DocumentDetail.from_info(find_document(store.documents, doc_id))
     if as_json:
         click.echo(detail.model_dump_json(indent=2))
         return
@@ -289,12 +298,12 @@ def outline(obj: dict[str, Any], doc_id: str, as_json: bool) -> None:
 def serve(obj: dict[str, Any], host: str, port: int) -> None:
     """Serve the HTTP API: POST /ask, GET /documents, GET /health, docs at /docs.
 
-    The index is loaded (or built) before the server starts, so errors show here. Limits come
-    from QA_* settings: QA_MAX_BODY_BYTES, QA_MAX_QUESTION_CHARS, QA_MAX_K, QA_MAX_WAITING
-    (questions queued; beyond, a 503), QA_MAX_CONNECTIONS, QA_HEADER_TIMEOUT_S (to receive a
-    request), QA_KEEP_ALIVE_TIMEOUT_S. QA_API_KEY makes every route but /health and the docs
-    require `Authorization: Bearer KEY`; QA_CORS_ORIGINS (comma-separated) allows those browser
-    origins.
+    The index is loaded (or built) and the models warmed before the server starts, so errors show
+    here and the first question does not wait. Limits come from QA_* settings: QA_MAX_BODY_BYTES,
+    QA_MAX_QUESTION_CHARS, QA_MAX_K, QA_MAX_WAITING (questions queued; beyond, a 503),
+    QA_MAX_CONNECTIONS, QA_HEADER_TIMEOUT_S (to receive a request), QA_KEEP_ALIVE_TIMEOUT_S.
+    QA_API_KEY makes every route but /health and the docs require `Authorization: Bearer KEY`;
+    QA_CORS_ORIGINS (comma-separated) allows those browser origins.
 
     A rebuilt index (`qa build` in another terminal) is served within QA_RELOAD_INTERVAL_S
     seconds (2) without a restart; SIGHUP or POST /admin/reload reloads at once. /health says
@@ -320,7 +329,8 @@ def serve(obj: dict[str, Any], host: str, port: int) -> None:
             "`Authorization: Bearer KEY`.",
             err=True,
         )
-    app = create_app(settings, pipeline=_open_pipeline(settings))
+    # The models load (and warm) now, so the first HTTP question does not wait for them.
+    app = create_app(settings, pipeline=_open_pipeline(settings, lazy=False))
     uvicorn.run(app, host=host, port=port, **server_options(settings))
 
 

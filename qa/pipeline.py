@@ -8,12 +8,12 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 from qa.answer import build_answer, confidence_features
 from qa.errors import InvalidQuestion, UnknownDocument
-from qa.index.embedder import NONE, Embedder, load_embedder
+from qa.index.embedder import NONE, Embedder, LazyEmbedder
 from qa.index.store import IndexStore, ensure_index
 from qa.retrieval.hybrid import HybridRetriever, SearchResult
 from qa.retrieval.names import NameVocabulary
@@ -59,20 +59,33 @@ class Pipeline:
         *,
         build_if_missing: bool = True,
         progress: Callable[[str], None] | None = None,
+        lazy: bool = False,
     ) -> Pipeline:
-        """Load the index (building it first when none exists) and the embedder."""
-        embedder = load_embedder(settings.embedder)
-        second = (
-            None if settings.second_embedder == NONE else load_embedder(settings.second_embedder)
-        )
+        """Load the index (building it first when none exists) and the embedders.
+
+        Loading the index needs only the models' names and dimensions, so the embedders are
+        `LazyEmbedder`s. `lazy=False` (a server, the eval, a benchmark) warms them before
+        returning, so the first question does not pay for loading the models; `lazy=True` (the
+        CLI) leaves each model to load when a question first needs it: never for BM25.
+        """
+        embedder, second = lazy_embedders(settings)
         store = ensure_index(
             settings, embedder, build_if_missing=build_if_missing, progress=progress, second=second
         )
-        return cls(store, embedder, settings, second=second)
+        pipeline = cls(store, embedder, settings, second=second)
+        if not lazy:
+            pipeline.warm()
+        return pipeline
+
+    def warm(self) -> None:
+        """Load the models now (one short query through each) rather than on the first question."""
+        for embedder in (self.embedder, self.second):
+            if embedder is not None:
+                embedder.embed_query("warm up")
 
     def ask(self, question: str, k: int = 5, mode: Mode = "hybrid") -> Answer:
         """Rank passages for a question. Raises InvalidQuestion for bad input."""
-        self._validate(question, k, mode)
+        validate_question(question, k, mode, self.settings)
         started = time.perf_counter()
         result = self.retriever.search(question, k=k, mode=mode)
         timings = dict(result.timings_ms)
@@ -104,11 +117,7 @@ class Pipeline:
         return list(self.store.documents)
 
     def document(self, doc_id: str) -> DocumentInfo:
-        for info in self.store.documents:
-            if info.doc_id == doc_id:
-                return info
-        known = ", ".join(d.doc_id for d in self.store.documents)
-        raise UnknownDocument(f"no document {doc_id!r} in the index; known ids: {known}")
+        return find_document(self.store.documents, doc_id)
 
     def health(self, *, stale: bool = False, reload_error: str | None = None) -> dict[str, object]:
         """What `/health` reports (qa.schema.Health). The server adds what only it knows: whether
@@ -131,15 +140,52 @@ class Pipeline:
             "stale": stale,
         }
 
-    def _validate(self, question: str, k: int, mode: str) -> None:
-        if not has_visible_text(question):
-            raise InvalidQuestion("the question is empty; ask something, e.g. 'What is the SCO?'")
-        if len(question) > self.settings.max_question_chars:
-            raise InvalidQuestion(
-                f"the question is {len(question)} characters; keep it under "
-                f"{self.settings.max_question_chars}"
-            )
-        if not 1 <= k <= self.settings.max_k:
-            raise InvalidQuestion(f"k must be between 1 and {self.settings.max_k}, got {k}")
-        if mode not in MODES:
-            raise InvalidQuestion(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+
+def lazy_embedders(settings: Settings) -> tuple[LazyEmbedder, LazyEmbedder | None]:
+    """The primary and second (or None) models of `settings`, each loading on first use."""
+    second = settings.second_embedder
+    return LazyEmbedder(settings.embedder), None if second == NONE else LazyEmbedder(second)
+
+
+def open_index(
+    settings: Settings,
+    *,
+    build_if_missing: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> IndexStore:
+    """The index alone, without a retriever (for what reads documents, not questions): no model
+    loads unless there is no index yet and building one embeds."""
+    embedder, second = lazy_embedders(settings)
+    return ensure_index(
+        settings, embedder, build_if_missing=build_if_missing, progress=progress, second=second
+    )
+
+
+def find_document(documents: Sequence[DocumentInfo], doc_id: str) -> DocumentInfo:
+    """The document `doc_id`; UnknownDocument, listing the known ids, when there is none."""
+    for info in documents:
+        if info.doc_id == doc_id:
+            return info
+    known = ", ".join(d.doc_id for d in documents)
+    raise UnknownDocument(f"no document {doc_id!r} in the index; known ids: {known}")
+
+
+def validate_question(question: str, k: int, mode: str, settings: Settings) -> None:
+    """Raise InvalidQuestion for a question Pipeline.ask refuses; needs no index or model, so a
+    command can refuse bad input before loading either."""
+    if not has_visible_text(question):
+        raise InvalidQuestion("the question is empty; ask something, e.g. 'What is the SCO?'")
+    if len(question) > settings.max_question_chars:
+        raise InvalidQuestion(
+            f"the question is {len(question)} characters; keep it under "
+            f"{settings.max_question_chars}"
+        )
+    validate_options(k, mode, settings)
+
+
+def validate_options(k: int, mode: str, settings: Settings) -> None:
+    """Raise InvalidQuestion for a k or a mode that every question would be refused for."""
+    if not 1 <= k <= settings.max_k:
+        raise InvalidQuestion(f"k must be between 1 and {settings.max_k}, got {k}")
+    if mode not in MODES:
+        raise InvalidQuestion(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
