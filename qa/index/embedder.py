@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from typing import Protocol
+from pathlib import Path
+from typing import Literal, Protocol
 
 import numpy as np
 
@@ -14,6 +15,8 @@ E5 = "multilingual-e5-small"
 FAKE = "fake"
 NONE = "none"
 DIMS = {MINILM: 384, E5: 384}  # known without loading the model
+Backend = Literal["onnx", "torch"]
+BACKENDS: tuple[Backend, ...] = ("onnx", "torch")
 
 
 class Embedder(Protocol):
@@ -133,11 +136,22 @@ class LazyEmbedder:
         return self._get().embed_query(text)
 
 
-def load_embedder(name: str) -> Embedder:
+def load_embedder(
+    name: str, backend: Backend = "onnx", onnx_cache_dir: Path | None = None
+) -> Embedder:
+    """The embedder called `name`. all-MiniLM-L6-v2 runs on onnxruntime by default (same vectors,
+    about 3x faster), exported once into `onnx_cache_dir` (default `$XDG_CACHE_HOME/qa/onnx`);
+    `backend="torch"` runs it in sentence-transformers instead. Other embedders ignore both."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown embedder backend {backend!r}; use one of {BACKENDS}")
     if name.startswith(FAKE):  # "fake", "fake2": independent hashing fakes for tests
         return HashEmbedder(name, salt=name)
     if name == MINILM:
-        return MiniLMEmbedder()
+        if backend == "torch":
+            return MiniLMEmbedder()
+        from qa.index.onnx_minilm import OnnxMiniLMEmbedder
+
+        return OnnxMiniLMEmbedder(cache_dir=onnx_cache_dir)
     if name == E5:
         return E5Embedder()
     raise ValueError(f"unknown embedder {name!r}; use {MINILM!r}, {E5!r} or {FAKE!r}")
