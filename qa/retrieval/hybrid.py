@@ -36,8 +36,12 @@ class HybridRetriever:
         second: Embedder | None = None,
     ) -> None:
         import faiss
+        import threadpoolctl
 
         faiss.omp_set_num_threads(1)  # one query at a time: FAISS threading only adds overhead here
+        # Likewise numpy's BLAS (the sentence scores): its idle threads spin after each product
+        # and took the cores from the next question's embedding (hybrid embed 121 ms -> 50 ms).
+        threadpoolctl.threadpool_limits(limits=1, user_api="blas")
         self.store = store
         self.embedder = embedder
         self.second = second if store.second is not None else None
