@@ -87,7 +87,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if pipeline is None:
-            app.state.pipeline = Pipeline.open(settings or Settings())
+            app.state.pipeline = Pipeline.open(limits)
         # Routes get the pipeline through `served`, whose watcher swaps in a rebuilt index.
         served = app.state.served = ServedIndex(app.state.pipeline)
         if isinstance(app.state.pipeline, Pipeline):  # a test's stand-in is served as it is
@@ -100,7 +100,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
             await asyncio.to_thread(served.stop)
             app.state.worker.shutdown(wait=False)
 
-    limits = settings or Settings()  # the HTTP limits; also when a pipeline is given
+    limits = settings or Settings()  # the pipeline's settings and the HTTP limits
     app = FastAPI(
         title="qa",
         version=__version__,

@@ -30,6 +30,7 @@ from pathlib import Path
 from qa.corpus.catalog import CATALOG_FILE
 from qa.corpus.ingest import corpus_files
 from qa.errors import QAError
+from qa.index.integrity import MANIFEST
 from qa.index.manifest import expected_manifest
 from qa.index.store import load_index
 from qa.pipeline import Pipeline
@@ -37,7 +38,6 @@ from qa.settings import Settings
 
 log = logging.getLogger(__name__)
 
-MANIFEST = "manifest.json"
 Signature = tuple[tuple[str, int, int], ...]
 
 

@@ -110,9 +110,18 @@ def load_corpus(
     starting with its id and logged as a warning. A file over `max_file_bytes` is reported
     without being read. `progress(done, total, doc_id)` follows each file read.
     """
+    read, skipped = read_corpus(corpus_dir, max_file_bytes=max_file_bytes, progress=progress)
+    return [doc for doc, _ in read], skipped
+
+
+def read_corpus(
+    corpus_dir: Path, *, max_file_bytes: int | None = None, progress: Progress | None = None
+) -> tuple[list[tuple[Document, str]], list[str]]:
+    """`load_corpus`, with each document's text as it was parsed: a build chunks and cites
+    exactly that text, without reading the file again."""
     listing = list_corpus(corpus_dir, max_file_bytes)
     catalog = load_catalog(corpus_dir)
-    documents: list[Document] = []
+    documents: list[tuple[Document, str]] = []
     skipped = list(listing.skipped)
     for done, file in enumerate(listing.files, start=1):
         try:
@@ -132,9 +141,9 @@ def load_corpus(
 
 def _parse_corpus_file(
     file: CorpusFile, catalog: dict[str, CatalogEntry], max_file_bytes: int | None
-) -> Document:
+) -> tuple[Document, str]:
     text = decode_text(file.doc_id, read_bytes(file.real, file.doc_id, max_file_bytes))
-    return parse_text(file.doc_id, text, catalog.get(file.doc_id), str(file.path))
+    return parse_text(file.doc_id, text, catalog.get(file.doc_id), str(file.path)), text
 
 
 def _check_catalog_keys(catalog: dict[str, CatalogEntry], doc_ids: set[str]) -> None:

@@ -7,7 +7,6 @@ all of them are written and fsynced; loading (qa/index/store.py) verifies them.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import time
@@ -21,8 +20,8 @@ import numpy as np
 
 import qa
 from qa.corpus.chunking import chunk_document
-from qa.corpus.ingest import load_corpus, read_document_text
-from qa.errors import CorpusError, IndexCorrupt, IndexMissing
+from qa.corpus.ingest import read_corpus
+from qa.errors import IndexCorrupt, IndexMissing
 from qa.index.bm25 import BM25Retriever
 from qa.index.embedder import Embedder, load_embedder
 from qa.index.integrity import (
@@ -103,21 +102,18 @@ def _build(
     started: float,
 ) -> BuildResult:
     target = settings.index_dir.absolute()
-    documents, skipped = load_corpus(
+    read, skipped = read_corpus(
         settings.corpus_dir,
         max_file_bytes=max_file_bytes(settings),
         progress=_files_read(report),
     )
+    documents = [doc for doc, _ in read]
     cfg = chunking_settings(settings)
     chunks: list[Chunk] = []
     infos: list[DocumentInfo] = []
     sources: dict[str, str] = {}
-    for doc in documents:
-        sources[doc.doc_id] = text = read_document_text(settings.corpus_dir, doc.doc_id)
-        if hashlib.sha256(text.encode("utf-8")).hexdigest() != doc.text_sha256:
-            raise CorpusError(
-                f"{doc.doc_id} changed while the index was being built; run `qa build` again"
-            )
+    for doc, text in read:
+        sources[doc.doc_id] = text
         doc_chunks = chunk_document(doc, text, cfg)
         chunks.extend(doc_chunks)
         infos.append(

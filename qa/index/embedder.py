@@ -14,7 +14,6 @@ MINILM = "all-MiniLM-L6-v2"
 E5 = "multilingual-e5-small"
 FAKE = "fake"
 NONE = "none"
-DIMS = {MINILM: 384, E5: 384}  # known without loading the model
 Backend = Literal["onnx", "torch"]
 BACKENDS: tuple[Backend, ...] = ("onnx", "torch")
 
@@ -113,8 +112,8 @@ class LazyEmbedder:
     def __init__(self, name: str) -> None:
         if name.startswith(FAKE):
             self.dim = HashEmbedder.dim
-        elif name in DIMS:
-            self.dim = DIMS[name]
+        elif name in (MINILM, E5):  # the classes know their dimension without a model
+            self.dim = {MINILM: MiniLMEmbedder.dim, E5: E5Embedder.dim}[name]
         else:
             raise ValueError(f"unknown embedder {name!r}; use {MINILM!r}, {E5!r} or {FAKE!r}")
         self.name = name
