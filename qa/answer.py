@@ -37,7 +37,7 @@ def build_answer(
     settings: Settings,
     terms: Terms,
     store: IndexStore,
-    sentence_terms: list[frozenset[str]],
+    sentence_terms: Callable[[int], frozenset[str]],
     features: dict[str, float],
     unknown_names: list[str],
 ) -> Answer:
@@ -55,13 +55,11 @@ def build_answer(
     )
     passages = []
     for i, (hit, rows) in enumerate(distinct):
-        indices = [j for row in rows for j in store.sentences_of_row.get(row, [])]
-        candidates = [(store.sentence_spans[j], sentence_terms[j]) for j in indices]
-        cosines = (
-            [float(result.sentence_scores[j]) for j in indices]
-            if result.sentence_scores is not None
-            else None
-        )
+        indices = [j for row in rows for j in store.sentences_of(row)]
+        candidates = [(store.sentence_span(j), sentence_terms(j)) for j in indices]
+        # Every hit is a candidate the retriever scored the sentences of.
+        scored = result.sentence_scores
+        cosines = [scored[j] for j in indices] if scored is not None else None
         source = store.sources[hit.chunk.doc_id]
         spans = highlight(hit.chunk, source, candidates, cosines, query_terms, terms)
         passages.append(Passage(rank=i + 1, hit=hit, highlights=spans))

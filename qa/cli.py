@@ -1,7 +1,8 @@
 """`qa build | ask | chat | outline | serve | eval`: the command line, a thin adapter over Pipeline.
 
 Heavy imports happen inside the commands, so `qa --help` is instant. qa errors become exit codes in
-one place (`QAGroup.invoke`). Results go to stdout; logs and progress go to stderr.
+one place (`QAGroup.invoke`). Results go to stdout; logs and progress go to stderr. `serve` is in
+qa/serve_command.py; `ask --server` and `chat --server` ask a running server (qa/remote.py).
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import importlib.util
 import logging
 import sys
+from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,11 +24,15 @@ from qa.errors import (
     IndexMissing,
     InvalidQuestion,
     QAError,
+    ServerBusy,
+    Unauthorized,
     UnknownDocument,
     UnsafeIndexPath,
 )
 from qa.prompt import line_reader
+from qa.remote import RejectedQuestion, RejectedRequest, RemoteQA, ServerUnreachable
 from qa.render import Renderer
+from qa.serve_command import serve_command
 
 if TYPE_CHECKING:
     from qa.pipeline import Mode, Pipeline
@@ -41,9 +48,13 @@ _EXIT_CODE_BY_ERROR: tuple[tuple[type[QAError], int], ...] = (
     (InvalidQuestion, 2),
     (UnknownDocument, 2),
     (UnsafeIndexPath, 2),
+    (RejectedQuestion, 2),  # --server: a 4xx (a 401 is Unauthorized), the server's message
+    (RejectedRequest, 2),
+    (Unauthorized, 2),
     (IndexMissing, 3),
     (IndexMismatch, 3),
     (IndexCorrupt, 3),
+    (ServerUnreachable, 3),  # --server: nothing answers at the URL, or it is not one
     (BuildRunning, 4),
 )
 
@@ -145,6 +156,14 @@ mode_option = click.option(
     show_default=True,
     help="Retrieval: dense + BM25 fused, or either alone.",
 )
+server_option = click.option(
+    "--server",
+    metavar="URL",
+    envvar="QA_SERVER",
+    show_envvar=True,
+    help="Ask the `qa serve` at URL instead of loading the index and models here (sending "
+    "QA_API_KEY, when set, as its key).",
+)
 
 
 @main.command()
@@ -194,47 +213,55 @@ def build(obj: dict[str, Any], force: bool) -> None:
 @k_option
 @mode_option
 @click.option("--json", "as_json", is_flag=True, help="Print the HTTP API's JSON response.")
+@server_option
 @click.pass_obj
-def ask(obj: dict[str, Any], question: str, k: int, mode: Mode, as_json: bool) -> None:
+def ask(
+    obj: dict[str, Any], question: str, k: int, mode: Mode, as_json: bool, server: str | None
+) -> None:
     """Rank the passages that answer QUESTION, each cited as doc_id [start:end].
+
+    With --server URL (or QA_SERVER) the `qa serve` there answers instead: nothing loads here,
+    and the output is the same.
 
     \b
     Examples:
       qa ask "What is the SCO?"
       qa ask "Who met in Vladivostok?" -k 3 --mode bm25
       qa ask "What is the SCO?" --json | jq -r '.passages[] | .chunk_id'
+      qa ask --server http://127.0.0.1:8000 "What is the SCO?"
     """
-    from qa.pipeline import validate_question
+    if server is None:
+        from qa.pipeline import validate_question
 
-    validate_question(question, k, mode, obj["settings"])  # before loading anything
-    pipeline = _open_pipeline(obj["settings"])
-    response = _ask(pipeline, question, k, mode)
+        validate_question(question, k, mode, obj["settings"])  # before loading anything
+    answer, sources = _answerer(obj, server, k, mode)
+    response = answer(question)
     if as_json:
         click.echo(response.model_dump_json(indent=2))
     else:
-        Renderer(pipeline.store.sources).answer(response)
+        Renderer(sources).answer(response)
 
 
 @main.command()
 @k_option
 @mode_option
+@server_option
 @click.pass_obj
-def chat(obj: dict[str, Any], k: int, mode: Mode) -> None:
+def chat(obj: dict[str, Any], k: int, mode: Mode, server: str | None) -> None:
     """Ask questions one after another; `quit`, `exit` or Ctrl-D leaves.
 
-    Reads lines from stdin when it is not a terminal, so questions can be piped in.
+    Reads lines from stdin when it is not a terminal, so questions can be piped in. With
+    --server URL (or QA_SERVER) the `qa serve` there answers, so chat starts at once.
 
     \b
     Examples:
       qa chat
       qa chat -k 3
       printf 'What is the SCO?\\nquit\\n' | qa chat
+      qa chat --server http://127.0.0.1:8000
     """
-    from qa.pipeline import validate_options
-
-    validate_options(k, mode, obj["settings"])  # a bad -k would refuse every question
-    pipeline = _open_pipeline(obj["settings"])
-    renderer = Renderer(pipeline.store.sources)
+    answer, sources = _answerer(obj, server, k, mode)
+    renderer = Renderer(sources)
     read_line = line_reader()
     click.echo("Ask a question; `quit`, `exit` or Ctrl-D to leave.", err=True)
     while (line := read_line()) is not None:
@@ -244,9 +271,26 @@ def chat(obj: dict[str, Any], k: int, mode: Mode) -> None:
         if not question:
             continue
         try:
-            renderer.answer(_ask(pipeline, question, k, mode))
-        except InvalidQuestion as error:
+            renderer.answer(answer(question))
+        except (InvalidQuestion, RejectedQuestion, ServerBusy) as error:  # the next may do
             click.echo(f"error: {error}", err=True)
+
+
+def _answerer(
+    obj: dict[str, Any], server: str | None, k: int, mode: Mode
+) -> tuple[Callable[[str], AskResponse], Mapping[str, str]]:
+    """What answers a question, and the source texts its highlights index: the server at
+    `server` (checked to answer; its source texts stay there), or the pipeline opened here."""
+    if server is not None:
+        key = obj["settings"].api_key
+        remote = RemoteQA(server, api_key=None if key is None else key.get_secret_value())
+        click.get_current_context().with_resource(remote).check()
+        return partial(remote.ask, k=k, mode=mode), {}
+    from qa.pipeline import validate_options
+
+    validate_options(k, mode, obj["settings"])  # a bad -k would refuse every question
+    pipeline = _open_pipeline(obj["settings"])
+    return partial(_ask, pipeline, k=k, mode=mode), pipeline.store.sources
 
 
 def _ask(pipeline: Pipeline, question: str, k: int, mode: Mode) -> AskResponse:
@@ -283,56 +327,7 @@ def outline(obj: dict[str, Any], doc_id: str, as_json: bool) -> None:
         click.echo(f"{indent}{entry.heading}  [{entry.start}:{entry.end}]{note}")
 
 
-@main.command(short_help="Serve the HTTP API (docs at /docs).")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option(
-    "--port",
-    type=click.IntRange(1, 65535),
-    default=8000,
-    envvar="PORT",
-    show_default=True,
-    show_envvar=True,
-    help="Port to listen on.",
-)
-@click.pass_obj
-def serve(obj: dict[str, Any], host: str, port: int) -> None:
-    """Serve the HTTP API: POST /ask, GET /documents, GET /health, docs at /docs.
-
-    The index is loaded (or built) and the models warmed before the server starts, so errors show
-    here and the first question does not wait. Limits come from QA_* settings: QA_MAX_BODY_BYTES,
-    QA_MAX_QUESTION_CHARS, QA_MAX_K, QA_MAX_WAITING (questions queued; beyond, a 503),
-    QA_MAX_CONNECTIONS, QA_HEADER_TIMEOUT_S (to receive a request), QA_KEEP_ALIVE_TIMEOUT_S.
-    QA_API_KEY makes every route but /health and the docs require `Authorization: Bearer KEY`;
-    QA_CORS_ORIGINS (comma-separated) allows those browser origins.
-
-    A rebuilt index (`qa build` in another terminal) is served within QA_RELOAD_INTERVAL_S
-    seconds (2) without a restart; SIGHUP or POST /admin/reload reloads at once. /health says
-    "degraded" when the index cannot answer and `stale` when the corpus changed since its build.
-
-    \b
-    Examples:
-      qa serve
-      QA_API_KEY=$(openssl rand -hex 16) PORT=9000 qa serve --host 0.0.0.0
-      curl -s localhost:8000/ask -H 'content-type: application/json' \\
-           -d '{"question": "What is the SCO?", "k": 3}'
-    """
-    import uvicorn
-
-    from qa.api import create_app
-    from qa.http.server import is_loopback, server_options
-
-    settings: Settings = obj["settings"]
-    if settings.api_key is None and not is_loopback(host):
-        click.echo(
-            f"warning: serving on {host} without an API key: anyone who can reach this port can "
-            "ask questions and read the documents. Set QA_API_KEY to require "
-            "`Authorization: Bearer KEY`.",
-            err=True,
-        )
-    # The models load (and warm) now, so the first HTTP question does not wait for them.
-    app = create_app(settings, pipeline=_open_pipeline(settings, lazy=False))
-    uvicorn.run(app, host=host, port=port, **server_options(settings))
-
+main.add_command(serve_command, name="serve")
 
 if importlib.util.find_spec("qa.evaluation.cli") is not None:
     from qa.evaluation.cli import eval_command

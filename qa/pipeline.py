@@ -6,6 +6,7 @@ question -> (embed, dense search, BM25, fuse) -> hits -> answer (passages, highl
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 
 Mode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
+SENTENCE_TERMS_KEPT = 50_000  # about 10 MB; a question needs the terms of about 70 sentences
 
 
 class Pipeline:
@@ -41,16 +43,14 @@ class Pipeline:
         self.settings = settings
         self.retriever = HybridRetriever(store, embedder, settings, second=second)
         self.names = NameVocabulary(store.sources.values())
-        # Each indexed sentence's terms, tokenized once here rather than on every question.
-        self._sentence_terms = [
-            frozenset(self.retriever.bm25.terms(source_text))
-            for source_text in (
-                store.sources[store.chunks[row].doc_id][a:b]
-                for row, (a, b) in zip(
-                    store.sentence_rows.tolist(), store.sentence_spans, strict=True
-                )
-            )
-        ]
+        # A sentence's terms, for highlights: tokenized when a question first needs them (at
+        # load, all of them took 97 s at 20,000 chunks), and kept for the next questions.
+        self._sentence_terms = functools.lru_cache(maxsize=SENTENCE_TERMS_KEPT)(self._terms_of)
+
+    def _terms_of(self, j: int) -> frozenset[str]:
+        start, end = self.store.sentence_span(j)
+        source = self.store.sources[self.store.chunks[int(self.store.sentence_rows[j])].doc_id]
+        return frozenset(self.retriever.bm25.terms(source[start:end]))
 
     @classmethod
     def open(

@@ -16,6 +16,7 @@ from qa.index.embedder import Embedder, HashEmbedder
 from qa.pipeline import Pipeline
 from qa.settings import Settings
 from tests.test_cli import POND_QUESTION, qa
+from tests.test_cli_remote import free_port
 
 
 @pytest.fixture
@@ -72,6 +73,20 @@ def test_chat_refuses_a_bad_k_before_loading_any_index_or_model(
 
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == "error: k must be between 1 and 50, got 0\n"
+    assert loaded == []
+    assert not unbuilt.index_dir.exists()
+
+
+@pytest.mark.parametrize("args", [("ask", POND_QUESTION), ("chat",)])
+def test_ask_and_chat_with_a_server_open_no_index_and_load_no_model(
+    unbuilt: Settings, loaded: list[str], args: tuple[str, ...]
+) -> None:
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there: exit 3, and nothing loaded
+
+    result = qa(unbuilt, *args, "--server", url, input=f"{POND_QUESTION}\n")
+
+    assert (result.exit_code, result.stdout) == (3, "")
+    assert result.stderr.startswith(f"error: cannot reach a qa server at {url}")
     assert loaded == []
     assert not unbuilt.index_dir.exists()
 

@@ -39,7 +39,7 @@ INDEX_FILES = (
     "chunks.jsonl",
     "documents.json",
     "sentences.jsonl",
-    "sentences.faiss",
+    "sentences.npy",
     "vectors.faiss",
     "vectors-2.faiss",
     "bm25-data.npy",

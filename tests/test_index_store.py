@@ -69,8 +69,8 @@ class CountingEmbedder(HashEmbedder):
 def all_vectors(index_dir: Path) -> dict[str, np.ndarray]:
     import faiss
 
-    out = {}
-    for name in ("vectors.faiss", "vectors-2.faiss", "sentences.faiss"):
+    out = {"sentences.npy": np.load(index_dir / "sentences.npy")}
+    for name in ("vectors.faiss", "vectors-2.faiss"):
         index = faiss.read_index(str(index_dir / name))
         out[name] = index.reconstruct_n(0, index.ntotal)
     return out

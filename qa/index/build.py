@@ -42,7 +42,7 @@ from qa.index.ownership import check_index_location
 from qa.index.progress import BuildProgress, as_progress
 from qa.index.records import chunk_record, document_record
 from qa.index.reuse import Known, PreviousVectors, embed_reusing, previous_vectors
-from qa.index.sentences import chunk_sentences
+from qa.index.sentences import SENTENCE_VECTORS, chunk_sentences, embed_chunks_and_sentences
 from qa.index.swap import build_lock, new_build_dir, remove_leftovers, swap_in
 from qa.settings import Settings
 from qa.types import Chunk, DocumentInfo
@@ -132,12 +132,11 @@ def _build(
     report.note(
         f"{len(chunks)} chunks and {len(sentences)} sentences from {len(documents)} documents"
     )
-    vectors, reused = _embed(embedder, chunk_texts, previous.chunks, "chunks", report)
-    sentence_vectors, reused_sentences = _embed(
-        embedder, [text for _, _, text in sentences], previous.sentences, "sentences", report
+    vectors, sentence_vectors, reused = embed_chunks_and_sentences(
+        embedder, chunk_texts, sentences, previous.chunks, previous.sentences, report
     )
-    if reused or reused_sentences:
-        report.note(f"reused {reused} chunk and {reused_sentences} sentence vectors")
+    if reused:
+        report.note(f"reused the vectors of {reused} chunks and their sentences")
     second_vectors = None
     if expected["second_embedder"]:
         if chunk_texts and all(t in previous.second for t in chunk_texts):
@@ -168,7 +167,7 @@ def _build(
             faiss.write_index(
                 _flat(second_vectors, second_vectors.shape[1]), str(build_dir / "vectors-2.faiss")
             )
-        faiss.write_index(_flat(sentence_vectors, embedder.dim), str(build_dir / "sentences.faiss"))
+        np.save(build_dir / SENTENCE_VECTORS, sentence_vectors, allow_pickle=False)
         _write_lines(
             build_dir / "sentences.jsonl",
             ({"chunk": row, "span": list(span), "text": text} for row, span, text in sentences),

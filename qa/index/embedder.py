@@ -6,9 +6,11 @@ import hashlib
 import os
 import re
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
+
+from qa.types import Span
 
 MINILM = "all-MiniLM-L6-v2"
 E5 = "multilingual-e5-small"
@@ -27,6 +29,27 @@ class Embedder(Protocol):
         ...
 
     def embed_query(self, text: str) -> np.ndarray: ...
+
+
+@runtime_checkable
+class PartsEmbedder(Protocol):
+    """An embedder that can also pool parts of a text from the text's own forward pass."""
+
+    def embed_with_parts(
+        self, texts: list[str], parts: list[list[Span]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Text vectors and, per text, a vector per character range (NaN rows: not covered)."""
+        ...
+
+
+def embed_with_parts(
+    embedder: Embedder, texts: list[str], parts: list[list[Span]]
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """One pass where the embedder can pool parts; otherwise the texts only, every part NaN."""
+    if isinstance(embedder, PartsEmbedder):
+        return embedder.embed_with_parts(texts, parts)
+    missing = [np.full((len(p), embedder.dim), np.nan, dtype=np.float32) for p in parts]
+    return embedder.embed_passages(texts), missing
 
 
 class MiniLMEmbedder:
@@ -104,6 +127,17 @@ class HashEmbedder:
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_passages([text])[0]
 
+    def embed_with_parts(
+        self, texts: list[str], parts: list[list[Span]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """A part's vector is its own words' (a bag of words has no context to pool)."""
+        pieces = [text[a:b] for text, spans in zip(texts, parts, strict=True) for a, b in spans]
+        flat = iter(self.embed_passages(pieces))
+        return self.embed_passages(texts), [
+            np.array([next(flat) for _ in spans], dtype=np.float32).reshape(len(spans), self.dim)
+            for spans in parts
+        ]
+
 
 class LazyEmbedder:
     """An embedder whose model loads on first use: a build that finds nothing new to embed (an
@@ -133,6 +167,11 @@ class LazyEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._get().embed_query(text)
+
+    def embed_with_parts(
+        self, texts: list[str], parts: list[list[Span]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        return embed_with_parts(self._get(), texts, parts)
 
 
 def load_embedder(

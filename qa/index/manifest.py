@@ -13,7 +13,9 @@ from qa.corpus.files import MB, content_sha256, list_corpus
 from qa.index.embedder import NONE, Embedder
 from qa.settings import Settings
 
-FORMAT_VERSION = 4  # 3: each file's size and SHA-256; 4: each source text's SHA-256
+# 3: each file's size and SHA-256; 4: each source text's SHA-256; 5: sentence vectors pooled
+# from their chunk's pass, in sentences.npy
+FORMAT_VERSION = 5
 PARSER_VERSION = 1  # bump when structure detection or chunking changes what is produced
 
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from qa.errors import QAError
+from qa.types import Span
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -222,10 +223,69 @@ class OnnxMiniLMEmbedder:
     def embed_query(self, text: str) -> np.ndarray:
         return self._run([self._tokenizer.encode(text.strip()).ids])[0]
 
+    def embed_with_parts(
+        self, texts: list[str], parts: list[list[Span]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Each text's vector (as `embed_passages`) and, from the same forward pass, a vector per
+        part (a character range of that text): its own tokens' contextual states, mean-pooled
+        and normalised. A part the model did not see whole (past the 256-token window) gets a
+        row of NaN, for the caller to embed on its own."""
+        stripped = [text.strip() for text in texts]
+        leads = [len(text) - len(text.lstrip()) for text in texts]
+        encodings = self._tokenizer.encode_batch(stripped)
+        vectors = np.empty((len(texts), self.dim), dtype=np.float32)
+        part_vectors = [np.full((len(p), self.dim), np.nan, dtype=np.float32) for p in parts]
+        for batch in length_sorted_batches([len(e.ids) for e in encodings], self._batch_size):
+            inputs = pad_batch([encodings[i].ids for i in batch])
+            (hidden,) = self._session.run(["last_hidden_state"], inputs)
+            vectors[batch] = mean_pool_normalised(hidden, inputs["attention_mask"])
+            for row, i in enumerate(batch):
+                shifted = [(a - leads[i], b - leads[i]) for a, b in parts[i]]
+                part_vectors[i][:] = pool_parts(
+                    hidden[row],
+                    encodings[i].offsets,
+                    encodings[i].special_tokens_mask,
+                    shifted,
+                    truncated=bool(encodings[i].overflowing),
+                )
+        return vectors, part_vectors
+
     def _run(self, token_ids: list[list[int]]) -> np.ndarray:
         inputs = pad_batch(token_ids)
         (hidden,) = self._session.run(["last_hidden_state"], inputs)
         return mean_pool_normalised(hidden, inputs["attention_mask"])
+
+
+def pool_parts(
+    hidden: np.ndarray,
+    offsets: list[tuple[int, int]],
+    special: list[int],
+    parts: list[Span],
+    *,
+    truncated: bool,
+) -> np.ndarray:
+    """Normalised mean of the token states inside each character range; NaN where the range has
+    no token or runs past the last token the model saw (`truncated`).
+
+    >>> h = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
+    >>> offs, special = [(0, 0), (0, 3), (4, 7), (0, 0)], [1, 0, 0, 1]
+    >>> pooled = pool_parts(h, offs, special, [(0, 3), (0, 7), (8, 9)], truncated=False)
+    >>> pooled.astype(float).round(3).tolist()
+    [[1.0, 0.0], [0.707, 0.707], [nan, nan]]
+    """
+    n = len(offsets)  # the padded batch row is longer; the encoding knows the real length
+    bounds = np.asarray(offsets, dtype=np.int64).reshape(n, 2)
+    real = (np.asarray(special) == 0) & (bounds[:, 1] > bounds[:, 0])
+    seen_until = int(bounds[real, 1].max()) if truncated and real.any() else None
+    out = np.full((len(parts), hidden.shape[1]), np.nan, dtype=np.float32)
+    for j, (a, b) in enumerate(parts):
+        if seen_until is not None and b > seen_until:
+            continue
+        inside = real & (bounds[:, 0] >= a) & (bounds[:, 1] <= b)
+        if inside.any():
+            pooled = hidden[:n][inside].astype(np.float32).mean(axis=0)
+            out[j] = pooled / max(float(np.linalg.norm(pooled)), 1e-12)
+    return out
 
 
 def _load_tokenizer(model_dir: Path) -> Tokenizer:

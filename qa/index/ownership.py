@@ -25,7 +25,8 @@ INDEX_FILES = frozenset(
         "chunks.jsonl",
         "documents.json",
         "sentences.jsonl",
-        "sentences.faiss",
+        "sentences.npy",
+        "sentences.faiss",  # formats before 5
         "vectors.faiss",
         "vectors-2.faiss",
     }

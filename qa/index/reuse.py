@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from qa.index.embedder import Embedder
+from qa.index.sentences import SENTENCE_VECTORS, SentenceKey, sentence_keys
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,8 @@ PROGRESS_BATCH = 64  # texts embedded between progress updates (the models batch
 @dataclass
 class PreviousVectors:
     chunks: Known = field(default_factory=dict)  # search text -> primary model vector
-    sentences: Known = field(default_factory=dict)  # sentence text -> primary model vector
+    # (chunk text, place, sentence text) -> primary model vector, pooled from the chunk's pass
+    sentences: dict[SentenceKey, np.ndarray] = field(default_factory=dict)
     second: Known = field(default_factory=dict)  # search text -> second model vector
 
 
@@ -81,24 +83,29 @@ def _read(index_dir: Path, expected: dict[str, Any], intact: Intact) -> Previous
     def usable(*names: str) -> bool:
         return intact is None or all(name in intact for name in names)
 
-    if usable("chunks.jsonl"):
-        texts = [
-            json.loads(line)["search_text"]
-            for line in (index_dir / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
-        ]
-        if usable("vectors.faiss"):
-            previous.chunks = _by_text(texts, faiss.read_index(str(index_dir / "vectors.faiss")))
-        second = expected["second_embedder"]
-        if second and manifest.get("second_embedder") == second and usable("vectors-2.faiss"):
-            previous.second = _by_text(texts, faiss.read_index(str(index_dir / "vectors-2.faiss")))
-    if usable("sentences.jsonl", "sentences.faiss"):
+    if not usable("chunks.jsonl"):
+        return previous
+    texts = [
+        json.loads(line)["search_text"]
+        for line in (index_dir / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    if usable("vectors.faiss"):
+        previous.chunks = _by_text(texts, faiss.read_index(str(index_dir / "vectors.faiss")))
+    second = expected["second_embedder"]
+    if second and manifest.get("second_embedder") == second and usable("vectors-2.faiss"):
+        previous.second = _by_text(texts, faiss.read_index(str(index_dir / "vectors-2.faiss")))
+    # Formats before 5 encoded each sentence alone (sentences.faiss): not reused, since a
+    # build now pools them from the chunk's pass.
+    if usable("sentences.jsonl", SENTENCE_VECTORS) and (index_dir / SENTENCE_VECTORS).exists():
         records = [
             json.loads(line)
             for line in (index_dir / "sentences.jsonl").read_text(encoding="utf-8").splitlines()
         ]
-        if all("text" in r for r in records):  # indexes before sentence texts were stored: none
-            sentences = faiss.read_index(str(index_dir / "sentences.faiss"))
-            previous.sentences = _by_text([r["text"] for r in records], sentences)
+        vectors = np.load(index_dir / SENTENCE_VECTORS, allow_pickle=False)
+        if len(vectors) != len(records):
+            raise ValueError(f"{len(vectors)} sentence vectors for {len(records)} sentences")
+        sentences = [(r["chunk"], (r["span"][0], r["span"][1]), r["text"]) for r in records]
+        previous.sentences = dict(zip(sentence_keys(texts, sentences), vectors, strict=True))
     return previous
 
 

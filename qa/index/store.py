@@ -5,8 +5,9 @@ Layout of index/<name>/ (a symlink to the build directory it names, swapped atom
                   and each file's size and SHA-256
   vectors.faiss   IndexFlatIP over L2-normalised chunk vectors, row i = line i of chunks.jsonl
   vectors-2.faiss the same rows embedded by the second model (when one is configured)
-  sentences.faiss sentence vectors (primary model), row j = line j of sentences.jsonl
-  sentences.jsonl {"chunk": row, "span": [start, end]} per sentence
+  sentences.npy   sentence vectors (primary model, pooled from their chunk's forward pass),
+                  row j = line j of sentences.jsonl; memory-mapped, read only for candidates
+  sentences.jsonl {"chunk": row, "span": [start, end], "text": ...} per sentence, in chunk order
   chunks.jsonl    one chunk record per line (byte-identical for an unchanged corpus)
   documents.json  document metadata and outlines
 """
@@ -32,6 +33,7 @@ from qa.index.integrity import REPAIR, live_folder, read_manifest, verify_files
 from qa.index.manifest import expected_manifest, mismatches
 from qa.index.progress import BuildProgress
 from qa.index.records import chunk_from_record, document_from_record
+from qa.index.sentences import SENTENCE_VECTORS
 from qa.types import Chunk, DocumentInfo
 
 if TYPE_CHECKING:
@@ -53,7 +55,7 @@ class IndexStore:
         sources: dict[str, str],
         second: Any | None = None,
         sentence_rows: np.ndarray | None = None,
-        sentence_spans: list[tuple[int, int]] | None = None,
+        sentence_spans: np.ndarray | None = None,
         sentence_vectors: np.ndarray | None = None,
         bm25: BM25Retriever | None = None,
     ) -> None:
@@ -67,13 +69,25 @@ class IndexStore:
         self.sentence_rows = (
             sentence_rows if sentence_rows is not None else np.zeros(0, dtype=np.int64)
         )
-        self.sentence_spans = sentence_spans or []
+        # (n, 2) source spans; arrays rather than tuples: 16 bytes a sentence, not about 120
+        self.sentence_spans = (
+            sentence_spans if sentence_spans is not None else np.zeros((0, 2), dtype=np.int64)
+        )
         self.sentence_vectors = sentence_vectors
         self._bm25 = bm25
         self.row_of = {chunk.chunk_id: row for row, chunk in enumerate(chunks)}
-        self.sentences_of_row: dict[int, list[int]] = {}  # chunk row -> its sentence indices
-        for j, row in enumerate(self.sentence_rows.tolist()):
-            self.sentences_of_row.setdefault(row, []).append(j)
+        # Sentences are stored in chunk order: chunk row r's are [first[r], first[r + 1]).
+        self._first_sentence = np.searchsorted(
+            self.sentence_rows, np.arange(len(chunks) + 1), side="left"
+        )
+
+    def sentences_of(self, row: int) -> range:
+        """Indices of chunk `row`'s sentences."""
+        return range(int(self._first_sentence[row]), int(self._first_sentence[row + 1]))
+
+    def sentence_span(self, j: int) -> tuple[int, int]:
+        start, end = self.sentence_spans[j]
+        return int(start), int(end)
 
     @property
     def bm25(self) -> BM25Retriever:
@@ -98,6 +112,8 @@ class IndexStore:
             out.append(f"{sentences} sentence vectors for {len(self.sentence_spans)} sentences")
         if len(self.sentence_rows) and int(self.sentence_rows.max()) >= len(self.chunks):
             out.append("a sentence points past the last chunk")
+        if np.any(np.diff(self.sentence_rows) < 0):
+            out.append("the sentences are not in chunk order")
         for chunk in self.chunks:
             source = self.sources.get(chunk.doc_id)
             if source is None or chunk.end > len(source):
@@ -153,8 +169,8 @@ def _read_store(settings: Settings, folder: Path, manifest: dict[str, Any]) -> I
         json.loads(line)
         for line in (folder / "sentences.jsonl").read_text(encoding="utf-8").splitlines()
     ]
-    sentence_index = faiss.read_index(str(folder / "sentences.faiss"))
-    sentence_vectors = sentence_index.reconstruct_n(0, sentence_index.ntotal)
+    # Memory-mapped: a question reads only its candidate chunks' sentences.
+    sentence_vectors = np.load(folder / SENTENCE_VECTORS, mmap_mode="r", allow_pickle=False)
     # The fingerprint check guarantees these are the texts the index was built from.
     sources = {d.doc_id: read_document_text(settings.corpus_dir, d.doc_id) for d in documents}
     for doc_id, text in sources.items():
@@ -172,8 +188,8 @@ def _read_store(settings: Settings, folder: Path, manifest: dict[str, Any]) -> I
         sources,
         second=second,
         sentence_rows=np.array([r["chunk"] for r in records], dtype=np.int64),
-        sentence_spans=[(r["span"][0], r["span"][1]) for r in records],
-        sentence_vectors=np.asarray(sentence_vectors, dtype=np.float32),
+        sentence_spans=np.array([r["span"] for r in records], dtype=np.int64).reshape(-1, 2),
+        sentence_vectors=sentence_vectors,
         bm25=BM25Retriever.load(folder, len(chunks))
         if set(manifest["files"]) >= BM25_FILES
         else None,
