@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from qa import __version__
+from qa.enrichment import BackgroundEnrichment
 from qa.errors import (
     BuildRunning,
     ClientGone,
@@ -48,7 +49,7 @@ from qa.schema import (
     question_field,
 )
 from qa.serving import ServedIndex, reload_on_sighup
-from qa.settings import Settings
+from qa.settings import Settings, available_cores
 
 log = logging.getLogger(__name__)
 
@@ -87,15 +88,18 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if pipeline is None:
-            app.state.pipeline = Pipeline.open(limits)
+            app.state.pipeline = Pipeline.open(limits, enrich=False)
         # Routes get the pipeline through `served`, whose watcher swaps in a rebuilt index.
         served = app.state.served = ServedIndex(app.state.pipeline)
+        enrichment = BackgroundEnrichment(served, limits.reload_interval_s)
         if isinstance(app.state.pipeline, Pipeline):  # a test's stand-in is served as it is
             served.start()
+            enrichment.start()
         restore_sighup = reload_on_sighup(served)  # under `qa serve`: SIGHUP reloads, not kills
         try:
             yield
         finally:
+            enrichment.stop()
             restore_sighup()
             await asyncio.to_thread(served.stop)
             app.state.worker.shutdown(wait=False)
@@ -108,10 +112,9 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         lifespan=lifespan,
     )
     app.state.pipeline = pipeline
-    # Questions run one at a time on one long-lived thread: the models keep their per-thread
-    # state warm (a fresh threadpool thread made the first embeddings there 2-3x slower), and on
-    # 2 cores parallel questions would only compete for the same CPUs. At most max_waiting wait.
-    app.state.worker = QuestionQueue(limits.max_waiting)
+    # Questions run on long-lived threads (see qa/http/queue.py), one per core unless
+    # QA_WORKERS says otherwise; at most max_waiting wait.
+    app.state.worker = QuestionQueue(limits.max_waiting, limits.workers or available_cores())
     app.add_exception_handler(QAError, _handle_qa_error)
     app.add_exception_handler(RequestValidationError, _handle_validation_error)
     app.add_exception_handler(StarletteHTTPException, _handle_http_error)

@@ -143,7 +143,7 @@ def _open_pipeline(settings: Settings, *, lazy: bool = True) -> Pipeline:
     load when a question first needs one, unless `lazy` is False."""
     from qa.pipeline import Pipeline
 
-    return Pipeline.open(settings, progress=_progress, lazy=lazy)
+    return Pipeline.open(settings, progress=_progress, lazy=lazy, enrich=False)
 
 
 k_option = click.option(
@@ -172,29 +172,42 @@ server_option = click.option(
     is_flag=True,
     help="Rebuild from scratch, embedding every text again, even when the index is up to date.",
 )
+@click.option(
+    "--enrich",
+    is_flag=True,
+    help="Also embed with the second model (QA_SECOND_EMBEDDER) now, rather than leaving it to "
+    "`qa serve`, which adds it in the background.",
+)
 @click.pass_obj
-def build(obj: dict[str, Any], force: bool) -> None:
+def build(obj: dict[str, Any], force: bool, enrich: bool) -> None:
     """Build the index of the corpus, unless it is already up to date.
 
     Text the current index already embeds (unchanged documents) keeps its vectors, so adding a
     document embeds only that document. --force re-embeds everything, e.g. after upgrading a
-    model package.
+    model package. The second model (multilingual-e5-small by default) embeds ten times slower
+    than the first: it is left out unless --enrich, and `qa serve` adds it in the background
+    while answering with the rest.
 
     \b
     Examples:
       qa build
       qa build --force
+      qa build --enrich
       qa --corpus ~/papers --index /tmp/papers-index build
     """
     from qa.index.build import build_index
-    from qa.index.embedder import LazyEmbedder
+    from qa.index.embedder import NONE, LazyEmbedder
     from qa.progress_display import build_progress
 
     settings: Settings = obj["settings"]
     progress = build_progress()
     try:  # the models load only if something needs embedding
         result = build_index(
-            settings, LazyEmbedder(settings.embedder), force=force, progress=progress
+            settings,
+            LazyEmbedder(settings.embedder),
+            force=force,
+            progress=progress,
+            enrich=enrich,
         )
     finally:
         progress.close()
@@ -206,6 +219,13 @@ def build(obj: dict[str, Any], force: bool) -> None:
         )
     else:
         click.echo(f"index up to date ({result.chunks} chunks)")
+    wanted = None if settings.second_embedder == NONE else settings.second_embedder
+    if wanted and result.second_embedder != wanted:
+        click.echo(
+            f"note: the index has no {wanted} vectors yet; `qa serve` adds them in the "
+            "background, `qa build --enrich` now",
+            err=True,
+        )
 
 
 @main.command(short_help="Find the passages that answer a question.")

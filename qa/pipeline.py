@@ -60,6 +60,7 @@ class Pipeline:
         build_if_missing: bool = True,
         progress: Callable[[str], None] | None = None,
         lazy: bool = False,
+        enrich: bool = True,
     ) -> Pipeline:
         """Load the index (building it first when none exists) and the embedders.
 
@@ -67,10 +68,17 @@ class Pipeline:
         `LazyEmbedder`s. `lazy=False` (a server, the eval, a benchmark) warms them before
         returning, so the first question does not pay for loading the models; `lazy=True` (the
         CLI) leaves each model to load when a question first needs it: never for BM25.
+        `enrich` is `ensure_index`'s: False serves an index without the second model's vectors
+        rather than waiting for them.
         """
         embedder, second = lazy_embedders(settings)
         store = ensure_index(
-            settings, embedder, build_if_missing=build_if_missing, progress=progress, second=second
+            settings,
+            embedder,
+            build_if_missing=build_if_missing,
+            progress=progress,
+            second=second,
+            enrich=enrich,
         )
         pipeline = cls(store, embedder, settings, second=second)
         if not lazy:
@@ -138,7 +146,15 @@ class Pipeline:
             "index_created_at": manifest["created_at"],
             "created_at": manifest["created_at"],
             "stale": stale,
+            "enrichment": self.enrichment(),
         }
+
+    def enrichment(self) -> str:
+        """Whether the index has the second model's vectors: "none" (no second model set),
+        "complete", or "pending" (a server adds them in the background)."""
+        if self.second is None:
+            return "none"
+        return "complete" if self.store.second is not None else "pending"
 
 
 def lazy_embedders(settings: Settings) -> tuple[LazyEmbedder, LazyEmbedder | None]:
@@ -157,7 +173,12 @@ def open_index(
     loads unless there is no index yet and building one embeds."""
     embedder, second = lazy_embedders(settings)
     return ensure_index(
-        settings, embedder, build_if_missing=build_if_missing, progress=progress, second=second
+        settings,
+        embedder,
+        build_if_missing=build_if_missing,
+        progress=progress,
+        second=second,
+        enrich=False,
     )
 
 

@@ -217,6 +217,14 @@ class Health(BaseModel):
         " (a running server then serves the new index within seconds).",
     )
     reason: str | None = Field(None, description="Why the status is degraded; null when ok.")
+    enrichment: Literal["none", "complete", "pending", "running", "failed"] = Field(
+        "none",
+        description="The second model's vectors (QA_SECOND_EMBEDDER): none configured, in the"
+        ' index, or not yet: "pending" (added in the background once the index is up to date'
+        ' with the corpus), "running", "failed" (see enrichment_error). Until they are in,'
+        " answers fuse the other rankers.",
+    )
+    enrichment_error: str | None = Field(None, description="Why background enrichment failed.")
 
 
 def _round(value: float | None) -> float | None:

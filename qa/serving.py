@@ -124,6 +124,8 @@ class ServedIndex:
         self._requested = 0  # forced reloads asked for, and handled, by the watcher
         self._handled = 0
         self._thread: threading.Thread | None = None
+        # What other server parts add to `health()` (background enrichment's state).
+        self.health_reporters: list[Callable[[], dict[str, object]]] = []
 
     @property
     def pipeline(self) -> Pipeline:
@@ -180,7 +182,10 @@ class ServedIndex:
             stale = self._corpus_checked and self._corpus_fingerprint != (
                 pipeline.store.manifest.get("corpus_fingerprint")
             )
-            return pipeline.health(stale=stale, reload_error=failure.reason if failure else None)
+            health = pipeline.health(stale=stale, reload_error=failure.reason if failure else None)
+            for reporter in self.health_reporters:
+                health.update(reporter())
+            return health
         except Exception as error:  # /health reports trouble, it never is a 500
             log.exception("the health check failed")
             return {

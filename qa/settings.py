@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -39,6 +40,8 @@ class Settings(BaseSettings):
 
     # Serving: limits and protections of `qa serve` (see README, "Safety").
     max_body_bytes: int = Field(64 * 1024, ge=1024)  # a bigger request body is a 413
+    # Questions answered at once; 0: one per available core.
+    workers: int = Field(0, ge=0)
     max_waiting: int = Field(16, ge=0)  # questions queued for the worker; beyond this a 503
     max_connections: int = Field(64, ge=1)  # open connections before new ones get a 503
     header_timeout_s: float = Field(10.0, gt=0)  # to receive a request's headers and body
@@ -58,3 +61,11 @@ class Settings(BaseSettings):
                 return json.loads(text)
             return tuple(part.strip() for part in text.split(",") if part.strip())
         return value
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity, not the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1

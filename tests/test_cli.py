@@ -269,6 +269,27 @@ def test_build_builds_once_then_reports_the_index_up_to_date(
     assert re.fullmatch(rf"built {built[1]} chunks from 2 documents in \d+\.\d s\n", forced.stdout)
 
 
+def test_build_leaves_the_second_model_to_enrich_unless_asked(
+    tiny_settings: Settings, tmp_path: Path
+) -> None:
+    corpus = shutil.copytree(tiny_settings.corpus_dir, tmp_path / "corpus")
+    settings = tiny_settings.model_copy(
+        update={"corpus_dir": corpus, "index_dir": tmp_path / "index"}
+    )
+
+    plain = qa(settings, "build")
+    manifest = json.loads((settings.index_dir / "manifest.json").read_text(encoding="utf-8"))
+    enriched = qa(settings, "build", "--enrich")
+    again = qa(settings, "build", "--enrich")
+
+    assert "no fake2 vectors yet" in plain.stderr and manifest["second_embedder"] is None
+    assert enriched.exit_code == 0 and enriched.stdout.startswith("built ")
+    assert "vectors yet" not in enriched.stderr
+    manifest = json.loads((settings.index_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["second_embedder"] == "fake2"
+    assert again.stdout.startswith("index up to date")
+
+
 def test_build_says_how_many_files_it_skipped_and_why(
     tiny_settings: Settings, tmp_path: Path
 ) -> None:

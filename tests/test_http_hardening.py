@@ -235,7 +235,7 @@ def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
 
 def test_a_question_beyond_max_waiting_is_a_503_with_retry_after(tiny_pipeline) -> None:
     pipeline = BlockingPipeline(tiny_pipeline)
-    app = create_app(Settings(max_waiting=1), pipeline=pipeline)
+    app = create_app(Settings(max_waiting=1, workers=1), pipeline=pipeline)
 
     async def scenario() -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=app)
@@ -259,7 +259,7 @@ def test_a_question_beyond_max_waiting_is_a_503_with_retry_after(tiny_pipeline) 
 
 def test_a_question_whose_client_left_while_it_waited_is_not_computed(tiny_pipeline) -> None:
     pipeline = BlockingPipeline(tiny_pipeline)
-    app = create_app(Settings(), pipeline=pipeline)
+    app = create_app(Settings(workers=1), pipeline=pipeline)
 
     with live_server(app, Settings()) as server:
         first = send_ask(server, "first")
@@ -277,6 +277,37 @@ def test_a_question_whose_client_left_while_it_waited_is_not_computed(tiny_pipel
         assert read_response(last).startswith(b"HTTP/1.1 200")
     assert pipeline.computed == ["first", "last"]
     assert app.state.worker.dropped == 3
+
+
+def test_with_two_workers_two_questions_run_at_once_and_the_third_waits(tiny_pipeline) -> None:
+    pipeline = BlockingPipeline(tiny_pipeline)
+    running = []
+    inner_ask = pipeline.ask
+
+    def counting_ask(question: str, k: int = 5, mode: str = "hybrid") -> Any:
+        running.append(question)
+        return inner_ask(question, k, mode)
+
+    pipeline.ask = counting_ask  # type: ignore[method-assign]
+    app = create_app(Settings(workers=2), pipeline=pipeline)
+
+    async def scenario() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://qa") as client:
+            asks = [
+                asyncio.create_task(client.post("/ask", json={"question": f"q{n}"}))
+                for n in range(3)
+            ]
+            await asyncio.to_thread(wait_until, lambda: len(running) == 2)
+            await asyncio.to_thread(wait_until, lambda: app.state.worker.waiting == 1)
+            assert len(running) == 2  # the third waits for a worker
+            pipeline.release.set()
+            return [await ask for ask in asks]
+
+    responses = asyncio.run(scenario())
+
+    assert [r.status_code for r in responses] == [200, 200, 200]
+    assert sorted(pipeline.computed) == ["q0", "q1", "q2"]
 
 
 # API key and CORS

@@ -163,7 +163,7 @@ def test_manifest_describes_the_index(settings: Settings) -> None:
     [
         ({"embedder": "fake-other"}, "embedder"),
         ({"chunk_max_words": 400}, "chunking"),
-        ({"second_embedder": "none"}, "second_embedder"),
+        ({"second_embedder": "fake3"}, "second_embedder"),
     ],
 )
 def test_index_built_with_other_settings_is_refused_with_how_to_rebuild(
@@ -275,3 +275,21 @@ def test_outline_marks_boilerplate_sections_that_are_kept_out_of_passages(
     flags = {entry["heading"]: entry["boilerplate"] for entry in body["outline"]}
     assert flags == {"Rivers": False, "Sources": False, "Deltas": False, "About ECFR": True}
     assert not any("think-tank" in chunk.text for chunk in pipeline.store.chunks)
+
+
+def test_an_index_without_the_second_model_loads_and_enriching_adds_only_its_vectors(
+    settings: Settings,
+) -> None:
+    build_index(settings, HashEmbedder(), enrich=False)
+    pending = load_index(settings, HashEmbedder())
+    assert pending.manifest["second_embedder"] is None and pending.second is None
+    first, second = CountingEmbedder(), CountingEmbedder("fake2", salt="fake2")
+
+    result = build_index(settings, first, second=second, enrich=True)
+
+    assert result.built and result.second_embedder == "fake2"
+    assert first.embedded == [] and len(second.embedded) == len(pending.chunks)
+    enriched = load_index(settings, HashEmbedder())
+    assert enriched.second is not None and enriched.second.ntotal == len(pending.chunks)
+    turned_off = load_index(settings.model_copy(update={"second_embedder": "none"}), HashEmbedder())
+    assert len(turned_off.chunks) == len(pending.chunks)

@@ -37,6 +37,7 @@ from qa.index.manifest import (
     expected_manifest,
     max_file_bytes,
     mismatches,
+    needs_enrichment,
 )
 from qa.index.ownership import check_index_location
 from qa.index.progress import BuildProgress, as_progress
@@ -55,6 +56,7 @@ class BuildResult:
     chunks: int
     seconds: float
     skipped: tuple[str, ...] = ()
+    second_embedder: str | None = None  # the second model whose vectors the index has
 
 
 def build_index(
@@ -64,8 +66,14 @@ def build_index(
     force: bool = False,
     progress: BuildProgress | Callable[[str], None] | None = None,
     second: Embedder | None = None,
+    enrich: bool = True,
 ) -> BuildResult:
     """Build the index unless an identical, intact one exists; a damaged one is rebuilt.
+
+    `enrich=False` leaves out the second model's vectors (unless reused whole): e5 embeds about
+    2.5 chunks/s, ten times slower than the rest of a build, so a server adds them in the
+    background (qa/enrichment.py) after a first index is usable. `enrich=True` adds them to an
+    index that lacks them, embedding nothing else again.
 
     Writes only where `check_index_location` allows, one build of an index at a time, into a new
     folder swapped in atomically: a crash never leaves half an index.
@@ -79,16 +87,27 @@ def build_index(
         expected = expected_manifest(settings, embedder)
         current = _current_index(target, report)
         manifest = current.manifest
-        if manifest is not None and not force and not mismatches(manifest, expected):
+        if (
+            manifest is not None
+            and not force
+            and not mismatches(manifest, expected)
+            and not (enrich and needs_enrichment(manifest, expected))
+        ):
             counts = manifest["counts"]
-            return BuildResult(False, counts["documents"], counts["chunks"], 0.0)
+            return BuildResult(
+                False,
+                counts["documents"],
+                counts["chunks"],
+                0.0,
+                second_embedder=manifest.get("second_embedder"),
+            )
         # --force starts from scratch; otherwise known text keeps its vectors (of a damaged
         # index, those in its intact files).
         reusable = not force and current.intact != frozenset()
         previous = (
             previous_vectors(target, expected, current.intact) if reusable else PreviousVectors()
         )
-        result = _build(settings, embedder, second, expected, previous, report, started)
+        result = _build(settings, embedder, second, expected, previous, report, started, enrich)
         return result
 
 
@@ -100,6 +119,7 @@ def _build(
     previous: PreviousVectors,
     report: BuildProgress,
     started: float,
+    enrich: bool,
 ) -> BuildResult:
     target = settings.index_dir.absolute()
     read, skipped = read_corpus(
@@ -141,7 +161,7 @@ def _build(
     if expected["second_embedder"]:
         if chunk_texts and all(t in previous.second for t in chunk_texts):
             second_vectors = np.vstack([previous.second[t] for t in chunk_texts])
-        else:  # the second model loads only when it has something to embed
+        elif enrich:  # the second model loads only when it has something to embed
             second = second or load_embedder(expected["second_embedder"])
             second_vectors, _ = _embed(second, chunk_texts, previous.second, "chunks", report)
 
@@ -149,6 +169,7 @@ def _build(
 
     manifest = {
         **expected,
+        "second_embedder": expected["second_embedder"] if second_vectors is not None else None,
         "counts": {
             "documents": len(documents),
             "chunks": len(chunks),
@@ -189,7 +210,14 @@ def _build(
         raise
     seconds = time.perf_counter() - started
     report.note(f"built {len(chunks)} chunks in {seconds:.1f} s -> {target}")
-    return BuildResult(True, len(documents), len(chunks), seconds, tuple(skipped))
+    return BuildResult(
+        True,
+        len(documents),
+        len(chunks),
+        seconds,
+        tuple(skipped),
+        second_embedder=manifest["second_embedder"],
+    )
 
 
 def _files_read(report: BuildProgress) -> Callable[[int, int, str], None]:

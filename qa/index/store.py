@@ -30,7 +30,7 @@ from qa.index.bm25 import BM25Retriever
 from qa.index.build import build_index
 from qa.index.embedder import Embedder
 from qa.index.integrity import REPAIR, live_folder, read_manifest, verify_files
-from qa.index.manifest import expected_manifest, mismatches
+from qa.index.manifest import expected_manifest, mismatches, needs_enrichment
 from qa.index.progress import BuildProgress
 from qa.index.records import chunk_from_record, document_from_record
 from qa.index.sentences import SENTENCE_VECTORS
@@ -203,13 +203,22 @@ def ensure_index(
     build_if_missing: bool = True,
     progress: BuildProgress | Callable[[str], None] | None = None,
     second: Embedder | None = None,
+    enrich: bool = True,
 ) -> IndexStore:
     """Load the index, building it first when there is none at all (a damaged one is refused
-    with `IndexCorrupt`: repairing it is `qa build`'s call)."""
+    with `IndexCorrupt`: repairing it is `qa build`'s call).
+
+    `enrich=True` also adds the second model's vectors to an index that lacks them, before
+    returning; `False` builds a missing index without them and loads one as it is (a server then
+    adds them in the background).
+    """
     try:
-        return load_index(settings, embedder)
+        store = load_index(settings, embedder)
     except IndexMissing:
         if not build_if_missing:
             raise
-    build_index(settings, embedder, progress=progress, second=second)
+    else:
+        if not (enrich and needs_enrichment(store.manifest, expected_manifest(settings, embedder))):
+            return store
+    build_index(settings, embedder, progress=progress, second=second, enrich=enrich)
     return load_index(settings, embedder)
