@@ -35,6 +35,7 @@ bench: install
 	$(PY) bench/parse_scale.py
 	$(PY) bench/load.py --index index/bench --clients 8
 	$(PY) bench/load.py --index index/bench --clients 50
+	$(PY) bench/scale.py    # 1k, 10k (real model) and 100k chunks (random vectors): about an hour
 
 clean:
 	rm -rf $(VENV) .pytest_cache index/default index/.default-* index/bench index/.bench-*

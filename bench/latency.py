@@ -1,6 +1,9 @@
-"""Benchmark: index build time and /ask latency per mode, with ratios against BM25 alone.
+"""Benchmark: /ask latency per mode, with ratios against a bare MiniLM encode + FAISS search.
 
 Usage: .venv/bin/python bench/latency.py [--build] [--repeat 3]
+The baselines (bench/bare.py) run in the same process over the same chunk vectors: MiniLM on
+torch (sentence-transformers, as issue 10's target is stated) and on onnxruntime. "http" goes
+through the whole app (FastAPI in process, TestClient); bench/load.py times a live server.
 Prints figures; asserts nothing (timings on shared machines are for reading, not for tests).
 """
 
@@ -13,6 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bare import K, bare_search
 from fastapi.testclient import TestClient
 
 from qa.api import create_app
@@ -46,25 +50,34 @@ def main() -> None:
     questions = [json.loads(line)["question"] for line in lines if line]
     pipeline.ask(questions[0])  # warm-up: first-call allocations are not latency
 
+    bare = {f"bare {b}": bare_search(pipeline.store, b) for b in ("torch", "onnx")}
     timings: dict[str, list[float]] = {}
-    for mode in (*MODES, "http"):
+    for mode in (*MODES, "http", *bare):
         samples = timings.setdefault(mode, [])
         client = TestClient(create_app(pipeline=pipeline)) if mode == "http" else None
         for _ in range(args.repeat):
             for question in questions:
                 started = time.perf_counter()
                 if client is not None:
-                    client.post("/ask", json={"question": question, "k": 5}).raise_for_status()
+                    client.post("/ask", json={"question": question, "k": K}).raise_for_status()
+                elif mode in bare:
+                    bare[mode](question)
                 else:
-                    pipeline.ask(question, k=5, mode=mode)
+                    pipeline.ask(question, k=K, mode=mode)
                 samples.append((time.perf_counter() - started) * 1000)
 
-    baseline = statistics.median(timings["bm25"])
-    print(f"{len(questions)} questions x {args.repeat}, k=5; ratio = p50 / p50 of bm25")
-    print(f"{'mode':8} {'p50 ms':>8} {'p95 ms':>8} {'ratio':>6}")
+    torch_p50 = statistics.median(timings["bare torch"])
+    onnx_p50 = statistics.median(timings["bare onnx"])
+    print(
+        f"{len(questions)} questions x {args.repeat}, k={K}; second model: {pipeline.enrichment()}"
+    )
+    print(f"{'mode':10} {'p50 ms':>8} {'p95 ms':>8} {'/ bare torch':>13} {'/ bare onnx':>12}")
     for mode, samples in timings.items():
         p50 = statistics.median(samples)
-        print(f"{mode:8} {p50:8.1f} {percentile(samples, 95):8.1f} {p50 / baseline:6.1f}")
+        print(
+            f"{mode:10} {p50:8.1f} {percentile(samples, 95):8.1f} "
+            f"{p50 / torch_p50:13.2f} {p50 / onnx_p50:12.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 Starts `qa serve` in a subprocess on 127.0.0.1 (a free port), posts the eval questions
 (eval/questions.jsonl) from --clients concurrent clients for --seconds, and prints requests/s,
 p50/p95/p99 latency, errors and 503s. Then, in this process and with the server stopped, the same
-questions through `Pipeline.ask` one at a time for as long: the baseline, and the ratio.
+questions through `Pipeline.ask` one at a time for as long, and the bare baseline (bench/bare.py:
+a MiniLM torch query encode + FAISS flat search, one at a time): the ratios.
 
 Usage:
   .venv/bin/python bench/load.py                          # real models; builds an index (~4 min)
@@ -26,6 +27,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -102,8 +104,9 @@ def qa_command(index: Path, *args: str) -> list[str]:
 
 
 def build(index: Path, env: dict[str, str]) -> None:
-    """`qa build`: a no-op when the index is up to date, else (re)built, with progress shown."""
-    command = qa_command(index, "build")
+    """`qa build --enrich`: a no-op when the index is up to date, else (re)built, with progress
+    shown; with the second model, so the server does not enrich it while it is measured."""
+    command = qa_command(index, "build", "--enrich")
     print(f"$ {' '.join(command)}", flush=True)
     subprocess.run(command, env=env, cwd=REPO_ROOT, check=True)
 
@@ -160,23 +163,41 @@ async def load(base_url: str, clients: int, seconds: float, asked: list[str]) ->
     return run
 
 
-def baseline(settings: Settings, seconds: float, asked: list[str]) -> Run:
-    """The same questions through Pipeline.ask in this process, one at a time."""
+def baselines(settings: Settings, seconds: float, asked: list[str]) -> tuple[Run, Run | None]:
+    """The same questions through Pipeline.ask in this process, one at a time; then the bare
+    encode + search (real models only)."""
+    from bare import bare_search
+
     from qa.pipeline import Pipeline
 
     pipeline = Pipeline.open(settings, build_if_missing=False)
     pipeline.ask(asked[0])  # warm-up, as the server's first question was
+    in_process = one_at_a_time(lambda q: pipeline.ask(q, k=5).timings_ms["total"], seconds, asked)
+    if settings.embedder != "all-MiniLM-L6-v2":
+        return in_process, None
+    search = bare_search(pipeline.store, "torch")
+
+    def bare(question: str) -> float:
+        started = time.perf_counter()
+        search(question)
+        return (time.perf_counter() - started) * 1000
+
+    return in_process, one_at_a_time(bare, seconds, asked)
+
+
+def one_at_a_time(call: Callable[[str], float], seconds: float, asked: list[str]) -> Run:
+    """`call` (returning its compute ms) on the questions in turn for `seconds`."""
     run = Run(seconds=seconds)
     deadline = time.perf_counter() + seconds
     for n in range(10**9):
         if time.perf_counter() >= deadline:
             break
         started = time.perf_counter()
-        answer = pipeline.ask(asked[n % len(asked)], k=5)
+        compute_ms = call(asked[n % len(asked)])
         finished = time.perf_counter()
         run.in_window += finished <= deadline
         run.latencies_ms.append((finished - started) * 1000)
-        run.compute_ms.append(answer.timings_ms["total"])
+        run.compute_ms.append(compute_ms)
         run.outcomes["200"] += 1
     return run
 
@@ -187,9 +208,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=bounded(float, MAX_SECONDS), default=20.0)
     parser.add_argument("--index", type=Path, help="index folder to use (built there if missing)")
     parser.add_argument("--fake", action="store_true", help="fake embedders (no models)")
+    parser.add_argument("--workers", type=int, help="QA_WORKERS for the server (default: cores)")
     args = parser.parse_args()
 
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    if args.workers is not None:
+        env["QA_WORKERS"] = str(args.workers)
     if args.fake:
         env.update(FAKE_ENV)
     with tempfile.TemporaryDirectory(prefix="qa-load-") as scratch:
@@ -209,17 +233,22 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=30)
         fake = {k.removeprefix("QA_").lower(): v for k, v in FAKE_ENV.items()} if args.fake else {}
-        bare = baseline(Settings(index_dir=index, **fake), args.seconds, asked)  # type: ignore[arg-type]
+        settings = Settings(index_dir=index, **fake)  # type: ignore[arg-type]
+        in_process, bare = baselines(settings, args.seconds, asked)
 
     print(HEADER)
     print(served.row("qa serve"))
-    print(bare.row("in-process"))
+    print(in_process.row("in-process"))
+    if bare is not None:
+        print(bare.row("bare torch"))
     print(f"outcomes over HTTP: {dict(served.outcomes)}")
     busy = sum(served.compute_ms) / 1000 / served.seconds
-    print(f"the server's worker computed for {busy:.0%} of the window")
-    ratio = served.throughput() / bare.throughput()
-    p50_ratio = percentiles(served.latencies_ms)[0] / percentiles(bare.latencies_ms)[0]
-    print(f"ratio qa serve / in-process: throughput {ratio:.2f}x, p50 latency {p50_ratio:.1f}x")
+    print(f"the server's workers computed for {busy:.0%} of the window (100% = one core busy)")
+    for name, base in (("in-process", in_process), ("bare torch", bare)):
+        if base is not None:
+            ratio = served.throughput() / base.throughput()
+            p50_ratio = percentiles(served.latencies_ms)[0] / percentiles(base.latencies_ms)[0]
+            print(f"qa serve / {name}: throughput {ratio:.2f}x, p50 latency {p50_ratio:.1f}x")
 
 
 if __name__ == "__main__":

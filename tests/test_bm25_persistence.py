@@ -8,7 +8,7 @@ import pytest
 from qa.index.bm25 import SAVED, BM25Retriever
 from qa.index.embedder import HashEmbedder
 from qa.index.store import load_index
-from qa.settings import Settings
+from qa.settings import REPO_ROOT, Settings
 
 QUESTIONS = [
     "How are the cables of a suspension bridge anchored?",
@@ -39,3 +39,27 @@ def test_a_bm25_index_for_another_number_of_chunks_is_refused(
     store = load_index(tiny_settings, HashEmbedder())
     with pytest.raises(ValueError, match="chunks"):
         BM25Retriever.load(store.path.resolve(), len(store.chunks) + 1)
+
+
+def test_question_terms_are_the_terms_bm25s_itself_makes() -> None:
+    import bm25s
+    import Stemmer
+
+    texts = [
+        *(
+            paragraph
+            for path in sorted((REPO_ROOT / "corpus").glob("*.txt"))
+            for paragraph in path.read_text(encoding="utf-8").split("\n\n")
+        ),
+        "What's the SCO's 2001 charter? Xi–Putin talks, naïve façade, U.S.-China",
+        "a an the of",
+        "",
+    ]
+    stemmer = Stemmer.Stemmer("english")
+    expected = bm25s.tokenize(
+        texts, stopwords="en", stemmer=stemmer, show_progress=False, return_ids=False
+    )
+    retriever = BM25Retriever(["one document"])
+
+    assert len(texts) > 100
+    assert [retriever.all_terms(text) for text in texts] == [list(t) for t in expected]

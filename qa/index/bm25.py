@@ -6,10 +6,12 @@ Built once, at index time, and saved beside the vectors (bm25s's own format, und
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from bm25s.stopwords import STOPWORDS_EN
 
 # bm25s's save/load file-name arguments -> our names in the index folder.
 FILES = {
@@ -22,6 +24,12 @@ FILES = {
 }
 SAVED = frozenset(FILES.values()) - {FILES["nnoc_name"]}  # what the default variant writes
 
+# bm25s.tokenize's defaults, applied here to a question or sentence: that function builds three
+# tqdm bars and a stopword set on every call (even with show_progress=False), 2.7 ms a question
+# over the 14 calls one takes. tests/test_bm25_persistence.py checks both give the same terms.
+TOKEN = re.compile(r"(?u)\b\w\w+\b")
+STOPWORDS = frozenset(STOPWORDS_EN)
+
 
 class BM25Retriever:
     def __init__(self, texts: list[str] | None = None, *, model: Any = None, n: int = 0) -> None:
@@ -29,7 +37,6 @@ class BM25Retriever:
         import bm25s
         import Stemmer
 
-        self._bm25s = bm25s
         self._stemmer = Stemmer.Stemmer("english")
         if model is None:
             texts = texts or []
@@ -58,10 +65,8 @@ class BM25Retriever:
 
     def all_terms(self, text: str) -> list[str]:
         """Stemmed, stopword-free terms of a text."""
-        tokens = self._bm25s.tokenize(
-            [text], stopwords="en", stemmer=self._stemmer, show_progress=False, return_ids=False
-        )
-        return list(tokens[0])
+        words = [word for word in TOKEN.findall(text.lower()) if word not in STOPWORDS]
+        return list(self._stemmer.stemWords(words))
 
     def terms(self, text: str) -> list[str]:
         """The terms of a text that occur in the indexed vocabulary."""
