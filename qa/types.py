@@ -53,8 +53,13 @@ class Chunk:
     section_path: tuple[str, ...]
     spans: tuple[Span, ...]
     text: str  # what a reader sees
-    search_text: str  # what is embedded and BM25-indexed: title, heading path, text
     kind: str = "body"
+
+    @property
+    def search_text(self) -> str:
+        """What is embedded and BM25-indexed: title, heading path, text. Composed when asked
+        rather than stored: it repeated each chunk's text in memory (2 KB a chunk)."""
+        return search_text(self.title, self.section_path, self.kind, self.text)
 
     @property
     def start(self) -> int:
@@ -67,6 +72,15 @@ class Chunk:
     @property
     def section(self) -> str:
         return self.section_path[-1] if self.section_path else self.title
+
+
+def search_text(title: str, section_path: tuple[str, ...], kind: str, text: str) -> str:
+    """A chunk's text with its place in the document, so both rankers see the headings."""
+    context = " › ".join((title, *(h for h in section_path if h != title)))
+    label = {"footnote": "Footnote. ", "chronology": "Chronology. ", "table": "Table. "}.get(
+        kind, ""
+    )
+    return f"{context}\n{label}{text}"
 
 
 @dataclass(frozen=True, slots=True)

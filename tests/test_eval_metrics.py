@@ -239,7 +239,6 @@ class StubPipeline:
                     section_path=("Second" if i == 2 else "First",),
                     spans=((start, end),),
                     text=text_from_spans(source, [(start, end)]),
-                    search_text="",
                 )
             )
 

@@ -40,6 +40,7 @@ INDEX_FILES = (
     "documents.json",
     "sentences.jsonl",
     "sentences.npy",
+    "sentence-spans.npy",
     "vectors.faiss",
     "vectors-2.faiss",
     "bm25-data.npy",

@@ -22,7 +22,6 @@ def chunk(row: int) -> Chunk:
         section_path=SECTIONS[row],
         spans=(span,),
         text=SOURCE[span[0] : span[1]],
-        search_text=SOURCE[span[0] : span[1]],
     )
 
 

@@ -49,7 +49,6 @@ def chunk_document(doc: Document, source: str, cfg: ChunkingSettings) -> list[Ch
         for span_group in _pack(_units(paragraphs, source, cfg), cfg):
             n = per_slug[slug] = per_slug.get(slug, 0) + 1
             text = text_from_spans(source, span_group)
-            heading_path = tuple(h for h in path if h != doc.title)
             chunks.append(
                 Chunk(
                     chunk_id=f"{doc.doc_id}#{slug}/{n}",
@@ -60,7 +59,6 @@ def chunk_document(doc: Document, source: str, cfg: ChunkingSettings) -> list[Ch
                     section_path=path,
                     spans=span_group,
                     text=text,
-                    search_text=_search_text(doc.title, heading_path, kind, text),
                     kind=kind,
                 )
             )
@@ -125,14 +123,6 @@ def _pack(
     if current:
         out.append(tuple(current))
     return out
-
-
-def _search_text(title: str, heading_path: tuple[str, ...], kind: str, text: str) -> str:
-    context = " › ".join((title, *heading_path))
-    label = {"footnote": "Footnote. ", "chronology": "Chronology. ", "table": "Table. "}.get(
-        kind, ""
-    )
-    return f"{context}\n{label}{text}"
 
 
 def _slug(heading: str) -> str:

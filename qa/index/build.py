@@ -43,7 +43,12 @@ from qa.index.ownership import check_index_location
 from qa.index.progress import BuildProgress, as_progress
 from qa.index.records import chunk_record, document_record
 from qa.index.reuse import Known, PreviousVectors, embed_reusing, previous_vectors
-from qa.index.sentences import SENTENCE_VECTORS, chunk_sentences, embed_chunks_and_sentences
+from qa.index.sentences import (
+    SENTENCE_SPANS,
+    SENTENCE_VECTORS,
+    chunk_sentences,
+    embed_chunks_and_sentences,
+)
 from qa.index.swap import build_lock, new_build_dir, remove_leftovers, swap_in
 from qa.settings import Settings
 from qa.types import Chunk, DocumentInfo
@@ -189,6 +194,12 @@ def _build(
                 _flat(second_vectors, second_vectors.shape[1]), str(build_dir / "vectors-2.faiss")
             )
         np.save(build_dir / SENTENCE_VECTORS, sentence_vectors, allow_pickle=False)
+        rows_spans = [(row, start, end) for row, (start, end), _ in sentences]
+        np.save(
+            build_dir / SENTENCE_SPANS,
+            np.array(rows_spans, dtype=np.int64).reshape(-1, 3),
+            allow_pickle=False,
+        )
         _write_lines(
             build_dir / "sentences.jsonl",
             ({"chunk": row, "span": list(span), "text": text} for row, span, text in sentences),

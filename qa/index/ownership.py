@@ -26,6 +26,7 @@ INDEX_FILES = frozenset(
         "documents.json",
         "sentences.jsonl",
         "sentences.npy",
+        "sentence-spans.npy",
         "sentences.faiss",  # formats before 5
         "vectors.faiss",
         "vectors-2.faiss",

@@ -11,6 +11,7 @@ from qa.types import Chunk, DocumentInfo, Section
 def chunk_record(c: Chunk) -> dict[str, Any]:
     record = asdict(c)
     record["spans"] = [list(s) for s in c.spans]
+    record["search_text"] = c.search_text  # what was embedded, for reuse by the next build
     return record
 
 
@@ -24,7 +25,6 @@ def chunk_from_record(r: dict[str, Any]) -> Chunk:
         section_path=tuple(r["section_path"]),
         spans=tuple(tuple(s) for s in r["spans"]),
         text=r["text"],
-        search_text=r["search_text"],
         kind=r["kind"],
     )
 

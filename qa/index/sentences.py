@@ -24,6 +24,7 @@ MIN_SENTENCE_WORDS = 3  # "Up ↑"-sized fragments carry no meaning of their own
 BATCH = 64  # chunks embedded between progress updates (the models batch within it)
 
 SENTENCE_VECTORS = "sentences.npy"  # float32 rows, memory-mapped at load
+SENTENCE_SPANS = "sentence-spans.npy"  # int64 rows (chunk row, start, end): no parsing at load
 
 Sentence = tuple[int, Span, str]  # chunk row, source span, cleaned text
 SentenceKey = tuple[str, int, str]  # chunk search text, place in the chunk, sentence text

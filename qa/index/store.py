@@ -7,7 +7,8 @@ Layout of index/<name>/ (a symlink to the build directory it names, swapped atom
   vectors-2.faiss the same rows embedded by the second model (when one is configured)
   sentences.npy   sentence vectors (primary model, pooled from their chunk's forward pass),
                   row j = line j of sentences.jsonl; memory-mapped, read only for candidates
-  sentences.jsonl {"chunk": row, "span": [start, end], "text": ...} per sentence, in chunk order
+  sentence-spans.npy (chunk row, start, end) per sentence, in chunk order
+  sentences.jsonl the same with each sentence's text (what the next build may reuse)
   chunks.jsonl    one chunk record per line (byte-identical for an unchanged corpus)
   documents.json  document metadata and outlines
 """
@@ -33,7 +34,7 @@ from qa.index.integrity import REPAIR, live_folder, read_manifest, verify_files
 from qa.index.manifest import expected_manifest, mismatches, needs_enrichment
 from qa.index.progress import BuildProgress
 from qa.index.records import chunk_from_record, document_from_record
-from qa.index.sentences import SENTENCE_VECTORS
+from qa.index.sentences import SENTENCE_SPANS, SENTENCE_VECTORS
 from qa.types import Chunk, DocumentInfo
 
 if TYPE_CHECKING:
@@ -165,10 +166,7 @@ def _read_store(settings: Settings, folder: Path, manifest: dict[str, Any]) -> I
     second = (
         faiss.read_index(str(folder / "vectors-2.faiss")) if manifest["second_embedder"] else None
     )
-    records = [
-        json.loads(line)
-        for line in (folder / "sentences.jsonl").read_text(encoding="utf-8").splitlines()
-    ]
+    rows_spans = np.load(folder / SENTENCE_SPANS, allow_pickle=False)
     # Memory-mapped: a question reads only its candidate chunks' sentences.
     sentence_vectors = np.load(folder / SENTENCE_VECTORS, mmap_mode="r", allow_pickle=False)
     # The fingerprint check guarantees these are the texts the index was built from.
@@ -187,8 +185,8 @@ def _read_store(settings: Settings, folder: Path, manifest: dict[str, Any]) -> I
         index,
         sources,
         second=second,
-        sentence_rows=np.array([r["chunk"] for r in records], dtype=np.int64),
-        sentence_spans=np.array([r["span"] for r in records], dtype=np.int64).reshape(-1, 2),
+        sentence_rows=np.ascontiguousarray(rows_spans[:, 0]),
+        sentence_spans=np.ascontiguousarray(rows_spans[:, 1:]),
         sentence_vectors=sentence_vectors,
         bm25=BM25Retriever.load(folder, len(chunks))
         if set(manifest["files"]) >= BM25_FILES

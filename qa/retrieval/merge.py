@@ -62,6 +62,5 @@ def _combine(group: list[tuple[Hit, int]], sources: Mapping[str, str]) -> Hit:
         chunk_id="+".join(chunk.chunk_id for chunk in chunks),
         spans=spans,
         text=text_from_spans(sources[best.chunk.doc_id], spans),
-        search_text="\n".join(chunk.search_text for chunk in chunks),
     )
     return Hit(chunk=merged, score=best.score, scores={**best.scores, "merged": float(len(group))})
