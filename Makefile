@@ -30,6 +30,7 @@ lint: install
 	$(VENV)/bin/mypy
 
 bench: install
+	$(PY) bench/build.py --enrich
 	$(PY) bench/latency.py --build
 	$(PY) bench/incremental_build.py
 	$(PY) bench/parse_scale.py

@@ -24,13 +24,16 @@ from qa.errors import (
     IndexMissing,
     InvalidQuestion,
     QAError,
+    RejectedQuestion,
+    RejectedRequest,
     ServerBusy,
+    ServerUnreachable,
     Unauthorized,
     UnknownDocument,
     UnsafeIndexPath,
 )
 from qa.prompt import line_reader
-from qa.remote import RejectedQuestion, RejectedRequest, RemoteQA, ServerUnreachable
+from qa.remote import RemoteQA
 from qa.render import Renderer
 from qa.serve_command import serve_command
 

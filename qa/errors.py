@@ -60,3 +60,21 @@ class Unauthorized(QAError):
 
 class RequestTooLarge(QAError):
     """A request body over the configured limit."""
+
+
+class ServerUnreachable(QAError):
+    """No server answers at the URL: none is running there, or the URL is wrong (or not one)."""
+
+
+class RejectedQuestion(QAError):
+    """The server refused the question itself (a 422 or 413): empty, too long, nothing visible.
+    Another question may be answered."""
+
+
+class RejectedRequest(QAError):
+    """The server refused the request for something every question would share (a 4xx): a -k or
+    --mode it does not take, or a path it does not serve (not a qa server)."""
+
+
+class ServerFailed(QAError):
+    """The server answered with a 5xx, too late, or with something that is not a qa answer."""

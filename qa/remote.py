@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from qa.errors import QAError, ServerBusy, Unauthorized
+from qa.errors import (
+    QAError,
+    RejectedQuestion,
+    RejectedRequest,
+    ServerBusy,
+    ServerFailed,
+    ServerUnreachable,
+    Unauthorized,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -19,24 +27,6 @@ if TYPE_CHECKING:
 
 CONNECT_TIMEOUT_S = 5.0
 ANSWER_TIMEOUT_S = 60.0  # a question may wait in the server's queue behind others
-
-
-class ServerUnreachable(QAError):
-    """No server answers at the URL: none is running there, or the URL is wrong (or not one)."""
-
-
-class RejectedQuestion(QAError):
-    """The server refused the question itself (a 422 or 413): empty, too long, nothing visible.
-    Another question may be answered."""
-
-
-class RejectedRequest(QAError):
-    """The server refused the request for something every question would share (a 4xx): a -k or
-    --mode it does not take, or a path it does not serve (not a qa server)."""
-
-
-class ServerFailed(QAError):
-    """The server answered with a 5xx, too late, or with something that is not a qa answer."""
 
 
 def server_url(text: str) -> str:

@@ -35,7 +35,8 @@ BRIDGE_QUESTION = "How are the cables of a suspension bridge anchored?"
 
 def qa(settings: Settings, *args: str, input: str | None = None) -> Result:
     """Run `qa --corpus … --index … ARGS` with the settings' embedder and chunking in QA_* env."""
-    env = {
+    env: dict[str, str | None] = {
+        "QA_SERVER": None,  # a user's own server must not answer these local runs
         "QA_EMBEDDER": settings.embedder,
         "QA_SECOND_EMBEDDER": settings.second_embedder,
         "QA_CHUNK_TARGET_WORDS": str(settings.chunk_target_words),

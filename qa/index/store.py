@@ -154,10 +154,9 @@ def load_index(settings: Settings, embedder: Embedder) -> IndexStore:
 def _read_store(settings: Settings, folder: Path, manifest: dict[str, Any]) -> IndexStore:
     import faiss
 
-    chunks = [
-        chunk_from_record(json.loads(line))
-        for line in (folder / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
-    ]
+    shared: dict[Any, Any] = {}
+    with (folder / "chunks.jsonl").open(encoding="utf-8") as lines:  # not all of it at once
+        chunks = [chunk_from_record(json.loads(line), shared) for line in lines]
     documents = [
         document_from_record(r)
         for r in json.loads((folder / "documents.json").read_text(encoding="utf-8"))
