@@ -51,7 +51,7 @@ class Renderer:
         if p.section_path:
             self._indented(Text(" › ".join(p.section_path), style="italic"))
         self._indented(self.highlighted(p))
-        self._indented(Text(f"{p.doc_id} [{p.start}:{p.end}]", style="green"))
+        self._indented(Text(f"{p.doc_id}{_pages(p)} [{p.start}:{p.end}]", style="green"))
         self.console.print()
 
     def _indented(self, text: Text, indent: int = 3) -> None:
@@ -77,3 +77,12 @@ class Renderer:
                 if at >= 0:
                     text.stylize("bold yellow", at, at + len(piece))
         return text
+
+
+def _pages(p: PassageOut) -> str:
+    """ ", p. 4" or ", pp. 4–5"; nothing where the format has no pages."""
+    if p.page_start is None:
+        return ""
+    if p.page_end is None or p.page_end == p.page_start:
+        return f", p. {p.page_start}"
+    return f", pp. {p.page_start}–{p.page_end}"

@@ -88,6 +88,12 @@ class PassageOut(BaseModel):
     highlights: list[tuple[int, int]]
     scores: RetrieverScores
     chunk_id: str
+    page_start: int | None = Field(
+        None,
+        description="Physical page of the passage's first character (PDF; a .docx's "
+        "explicit page breaks); null where the format has no pages.",
+    )
+    page_end: int | None = Field(None, description="Physical page of its last character.")
 
     @classmethod
     def from_passage(cls, passage: Passage) -> PassageOut:
@@ -118,6 +124,8 @@ class PassageOut(BaseModel):
                 },
             ),
             chunk_id=chunk.chunk_id,
+            page_start=chunk.page_start,
+            page_end=chunk.page_end,
         )
 
 

@@ -41,6 +41,7 @@ class Document:
     sections: tuple[Section, ...]
     paragraphs: tuple[Paragraph, ...]
     text_sha256: str
+    page_starts: tuple[int, ...] = ()  # each physical page's first offset; () without pages
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,8 @@ class Chunk:
     spans: tuple[Span, ...]
     text: str  # what a reader sees
     kind: str = "body"
+    page_start: int | None = None  # physical pages of the first and last character (PDF etc.)
+    page_end: int | None = None
 
     @property
     def search_text(self) -> str:

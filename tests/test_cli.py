@@ -306,7 +306,7 @@ def test_build_says_how_many_files_it_skipped_and_why(
     assert re.fullmatch(
         r"built \d+ chunks from 2 documents in \d+\.\d s; skipped 1 \(see above\)\n", result.stdout
     )
-    assert "report.pdf is a .pdf file, which qa does not index yet" in result.stderr
+    assert "report.pdf could not be read: not a readable PDF" in result.stderr
 
 
 def test_serve_runs_uvicorn_on_the_port_from_the_option_or_PORT(

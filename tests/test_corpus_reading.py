@@ -135,8 +135,8 @@ def test_every_file_that_is_not_indexed_is_reported_whatever_its_extension(
         "reports/scan.pdf",
         "reports/table.csv",
     ]
-    assert "does not index yet" in report_for(skipped, "reports/scan.pdf")
-    assert "not a .txt or .md file" in report_for(skipped, "reports/table.csv")
+    assert "could not be read" in report_for(skipped, "reports/scan.pdf")
+    assert "not a .txt, .md, .pdf, .html or .docx file" in report_for(skipped, "reports/table.csv")
     assert "only the catalog.toml at the top" in report_for(skipped, "reports/catalog.toml")
 
 
@@ -204,7 +204,7 @@ def test_read_document_text_reads_a_document_in_a_subfolder(corpus: Path) -> Non
         (".drafts/draft.md", "hidden"),
         ("reports//2021/annual.md", "empty part"),
         ("", "not a document id"),
-        ("catalog.toml", "not a .txt or .md document"),
+        ("catalog.toml", "not a document type qa reads"),
         ("nowhere.md", "no document"),
     ],
 )

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from filelock import FileLock
 
 from qa.cli import main
-from qa.errors import BuildRunning, IndexCorrupt, IndexMismatch, UnsafeIndexPath
+from qa.errors import BuildRunning, IndexCorrupt, UnsafeIndexPath
 from qa.index.build import BuildResult, build_index
 from qa.index.embedder import HashEmbedder, LazyEmbedder
 from qa.index.store import load_index
@@ -37,6 +37,7 @@ run downhill, and the channel grows wider and deeper with every tributary that f
 INDEX_FILES = (
     "manifest.json",
     "chunks.jsonl",
+    "sources.jsonl",
     "documents.json",
     "sentences.jsonl",
     "sentences.npy",
@@ -349,18 +350,24 @@ def test_with_a_relative_index_path_a_build_removes_only_dead_builds_never_the_l
     assert load_index(relative, HashEmbedder()).chunks
 
 
-def test_a_source_edited_after_the_corpus_check_is_refused_not_served_with_wrong_offsets(
+def test_loading_serves_the_texts_stored_with_the_index_without_reading_the_corpus(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from qa.index import store
+    """Citations index the text the build parsed (a PDF's is its extraction, not the file), so
+    the index stores it; a file edited after the corpus check cannot shift any offset."""
+    from qa.corpus import ingest
 
     build(settings)
-    real_read = store.read_document_text
-    # The file changes between the fingerprint check and the reading of the source texts.
-    monkeypatch.setattr(store, "read_document_text", lambda *a: "Edited. " + real_read(*a))
+    built = (settings.corpus_dir / "rivers.md").read_text(encoding="utf-8")
 
-    with pytest.raises(IndexMismatch, match="rivers.md changed since"):
-        load_index(settings, HashEmbedder())
+    def no_reading(*args: object) -> str:
+        raise AssertionError("loading read a corpus document")
+
+    monkeypatch.setattr(ingest, "read_document_text", no_reading)
+    monkeypatch.setattr(ingest, "decode_text", no_reading)
+    store = load_index(settings, HashEmbedder())
+
+    assert store.sources["rivers.md"] == built
 
 
 class CountingEmbedder(HashEmbedder):

@@ -36,7 +36,8 @@ authors = ["Jane Marsh"]
 
 # What a message must tell the user to do next (one of these), besides naming the file.
 ACTION = re.compile(
-    r"\b(?:remove|delete|re-save|save|convert|add|rename|move|copy|split|raise|fix)\b",
+    r"\b(?:remove|delete|re-save|save|convert|add|rename|move|copy|split|raise|fix|re-export"
+    r"|re-download|ocr)\b",
     re.IGNORECASE,
 )
 
@@ -112,13 +113,27 @@ def test_documents_of_formats_not_indexed_yet_are_reported_with_how_to_convert(
     tmp_path: Path,
 ) -> None:
     write_corpus(tmp_path)
-    (tmp_path / "scan.pdf").write_bytes(b"%PDF-1.4\x00\x00")
-    (tmp_path / "page.HTML").write_text("<p>a web page</p>", encoding="utf-8")
+    (tmp_path / "letter.odt").write_bytes(b"PK\x03\x04")
+    (tmp_path / "book.EPUB").write_bytes(b"PK\x03\x04")
     documents, skipped = load_corpus(tmp_path)
     assert [d.doc_id for d in documents] == ["good.txt", "notes.md"]
-    for name in ("scan.pdf", "page.HTML"):
+    for name in ("letter.odt", "book.EPUB"):
         (message,) = [m for m in skipped if m.startswith(name)]
         assert "does not index yet" in message and ACTION.search(message)
+
+
+def test_broken_pdf_html_and_word_files_are_reported_and_the_rest_indexed(
+    tmp_path: Path,
+) -> None:
+    write_corpus(tmp_path)
+    (tmp_path / "scan.pdf").write_bytes(b"%PDF-1.4\x00\x00")
+    (tmp_path / "page.html").write_bytes(b"<html><body><script>x()</script></body></html>")
+    (tmp_path / "letter.docx").write_bytes(b"not a zip at all")
+    documents, skipped = load_corpus(tmp_path)
+    assert [d.doc_id for d in documents] == ["good.txt", "notes.md"]
+    for name in ("scan.pdf", "page.html", "letter.docx"):
+        (message,) = [m for m in skipped if m.startswith(name)]
+        assert ACTION.search(message), message
 
 
 def test_files_of_other_formats_are_reported_not_silently_ignored(tmp_path: Path) -> None:
@@ -129,7 +144,7 @@ def test_files_of_other_formats_are_reported_not_silently_ignored(tmp_path: Path
     assert [d.doc_id for d in documents] == ["good.txt", "notes.md"]
     for name in ("README", "figure.png"):
         message = next(m for m in skipped if m.startswith(f"{name} "))
-        assert "not a .txt or .md file" in message and ACTION.search(message)
+        assert "not a .txt, .md, .pdf, .html or .docx file" in message and ACTION.search(message)
 
 
 def test_the_catalog_is_not_reported_as_a_file_that_is_not_indexed(tmp_path: Path) -> None:

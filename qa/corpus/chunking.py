@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from itertools import groupby
 
+from qa.corpus.readers import page_of
 from qa.corpus.sentences import sentence_spans
 from qa.corpus.spans import text_from_spans
 from qa.types import Chunk, Document, Paragraph, Span
@@ -60,6 +61,8 @@ def chunk_document(doc: Document, source: str, cfg: ChunkingSettings) -> list[Ch
                     spans=span_group,
                     text=text,
                     kind=kind,
+                    page_start=page_of(doc.page_starts, span_group[0][0]),
+                    page_end=page_of(doc.page_starts, span_group[-1][1] - 1),
                 )
             )
     return chunks

@@ -21,14 +21,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.corpus.catalog import CATALOG_FILE
+from qa.corpus.readers import READERS
 from qa.errors import CorpusError, UnreadableDocument
 
 log = logging.getLogger(__name__)
 
 MB = 1_000_000  # QA_MAX_FILE_MB counts these: max_file_bytes = int(max_file_mb * MB)
-SUFFIXES = (".txt", ".md")
+TEXT_SUFFIXES = (".txt", ".md")
+SUFFIXES = (*TEXT_SUFFIXES, *READERS)  # READERS: PDF, HTML, Word (qa/corpus/readers)
 # Documents a user may well drop in that qa cannot read yet: reported with how to convert them.
-NOT_YET_INDEXED = (".pdf", ".html", ".htm", ".docx", ".doc", ".odt", ".rtf", ".epub")
+NOT_YET_INDEXED = (".doc", ".odt", ".rtf", ".epub")
 _SEPARATORS = tuple(sorted({"/", os.sep, os.altsep or "/"}))  # "/" and this system's own
 
 
@@ -146,14 +148,14 @@ class _Walk:
         elif suffix in NOT_YET_INDEXED:
             self.skip(
                 doc_id,
-                f"is a {suffix} file, which qa does not index yet; convert it to UTF-8 text "
-                "(a PDF with e.g. `pdftotext`) and add the .txt",
+                f"is a {suffix} file, which qa does not index yet; save it as .docx, PDF or "
+                "UTF-8 text and add that",
             )
         elif suffix not in SUFFIXES:
             hint = " (only the catalog.toml at the top of the corpus is read)"
             self.skip(
                 doc_id,
-                "is not a .txt or .md file, so it is not indexed"
+                "is not a .txt, .md, .pdf, .html or .docx file, so it is not indexed"
                 f"{hint if Path(doc_id).name == CATALOG_FILE else ''}; "
                 "rename it to .txt if it is UTF-8 text, or move it out of the corpus folder",
             )
@@ -206,7 +208,7 @@ def resolve_document(corpus_dir: Path, doc_id: str) -> Path:
     elif any(not part or part.startswith(".") for part in parts):
         problem = "names a hidden file or folder (or has an empty part)"
     elif Path(doc_id).suffix.lower() not in SUFFIXES:
-        problem = "is not a .txt or .md document"
+        problem = "is not a document type qa reads"
     if problem:
         raise UnreadableDocument(
             f"{doc_id!r} {problem}; a document id is a path inside the corpus folder, "

@@ -9,11 +9,13 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from qa.corpus.blocks import Block, split_blocks
 from qa.corpus.catalog import CatalogEntry, load_catalog
 from qa.corpus.files import CorpusFile, Skip, list_corpus, read_bytes, resolve_document
+from qa.corpus.readers import READERS, Extracted, read_with_reader
 from qa.corpus.roles import Roles, assign_roles
 from qa.corpus.structure import build_paragraphs, build_sections
 from qa.errors import CorpusError, UnreadableDocument
@@ -41,12 +43,25 @@ def read_text(path: Path) -> str:
 
 
 def read_document_text(corpus_dir: Path, doc_id: str) -> str:
-    """The text of document `doc_id` (a path inside the corpus folder, e.g. `reports/x.md`).
+    """The text of document `doc_id` (a path inside the corpus folder, e.g. `reports/x.md`):
+    as decoded, or as its reader extracts it (PDF, HTML, Word).
 
     Refuses, with UnreadableDocument, an id that is absolute, contains `..`, names a hidden
     path, or leads outside the corpus folder through a symlink.
     """
-    return decode_text(doc_id, read_bytes(resolve_document(corpus_dir, doc_id), doc_id))
+    path = resolve_document(corpus_dir, doc_id)
+    if path.suffix.lower() in READERS:
+        return _extract(path, doc_id).text
+    return decode_text(doc_id, read_bytes(path, doc_id))
+
+
+def _extract(path: Path, doc_id: str) -> Extracted:
+    """The reader's text of a PDF, web page or Word file; its messages start with the id."""
+    try:
+        return read_with_reader(path)
+    except UnreadableDocument as exc:
+        reason = str(exc).removeprefix(f"{path.name}: ")  # the id says which file
+        raise UnreadableDocument(f"{doc_id} could not be read: {reason}") from exc
 
 
 def decode_text(name: str, data: bytes) -> str:
@@ -135,15 +150,22 @@ def read_corpus(
     for message in messages:
         log.warning("skipped: %s", message)
     if not documents:
-        raise CorpusError(f"no readable .txt/.md documents in {corpus_dir}; add some and rebuild")
+        raise CorpusError(f"no readable documents in {corpus_dir}; add some and rebuild")
     return documents, messages
 
 
 def _parse_corpus_file(
     file: CorpusFile, catalog: dict[str, CatalogEntry], max_file_bytes: int | None
 ) -> tuple[Document, str]:
-    text = decode_text(file.doc_id, read_bytes(file.real, file.doc_id, max_file_bytes))
-    return parse_text(file.doc_id, text, catalog.get(file.doc_id), str(file.path)), text
+    entry = catalog.get(file.doc_id)
+    if file.real.suffix.lower() not in READERS:
+        text = decode_text(file.doc_id, read_bytes(file.real, file.doc_id, max_file_bytes))
+        return parse_text(file.doc_id, text, entry, str(file.path)), text
+    extracted = _extract(file.real, file.doc_id)  # the listing already left out files too big
+    if entry is None and extracted.title:  # the file's own metadata, unless the catalog says
+        entry = CatalogEntry(extracted.title, extracted.authors, extracted.date)
+    document = parse_text(file.doc_id, extracted.text, entry, str(file.path))
+    return replace(document, page_starts=extracted.page_starts), extracted.text
 
 
 def _check_catalog_keys(catalog: dict[str, CatalogEntry], doc_ids: set[str]) -> None:

@@ -41,7 +41,7 @@ from qa.index.manifest import (
 )
 from qa.index.ownership import check_index_location
 from qa.index.progress import BuildProgress, as_progress
-from qa.index.records import chunk_record, document_record
+from qa.index.records import SOURCES, chunk_record, document_record
 from qa.index.reuse import Known, PreviousVectors, embed_reusing, previous_vectors
 from qa.index.sentences import (
     SENTENCE_SPANS,
@@ -205,6 +205,14 @@ def _build(
             ({"chunk": row, "span": list(span), "text": text} for row, span, text in sentences),
         )
         _write_lines(build_dir / "chunks.jsonl", (chunk_record(c) for c in chunks))
+        # The text every citation indexes, as extracted (a PDF's or web page's is not the file).
+        _write_lines(
+            build_dir / SOURCES,
+            (
+                {"doc_id": d.doc_id, "text": sources[d.doc_id], "page_starts": list(d.page_starts)}
+                for d in documents
+            ),
+        )
         BM25Retriever(chunk_texts).save(build_dir)
         (build_dir / "documents.json").write_text(
             json.dumps(

@@ -23,6 +23,7 @@ INDEX_FILES = frozenset(
     {
         "manifest.json",
         "chunks.jsonl",
+        "sources.jsonl",
         "documents.json",
         "sentences.jsonl",
         "sentences.npy",

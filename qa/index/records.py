@@ -7,6 +7,8 @@ from typing import Any
 
 from qa.types import Chunk, DocumentInfo, Section
 
+SOURCES = "sources.jsonl"  # each document's text as extracted: what citations index
+
 
 def chunk_record(c: Chunk) -> dict[str, Any]:
     record = asdict(c)
@@ -30,6 +32,8 @@ def chunk_from_record(r: dict[str, Any], shared: dict[Any, Any] | None = None) -
         spans=tuple(tuple(s) for s in r["spans"]),
         text=r["text"],
         kind=one(r["kind"]),
+        page_start=r.get("page_start"),
+        page_end=r.get("page_end"),
     )
 
 

@@ -15,7 +15,6 @@ Layout of index/<name>/ (a symlink to the build directory it names, swapped atom
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections.abc import Callable
@@ -24,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qa.corpus.ingest import read_document_text
 from qa.errors import IndexCorrupt, IndexMismatch, IndexMissing
 from qa.index.bm25 import SAVED as BM25_FILES
 from qa.index.bm25 import BM25Retriever
@@ -33,7 +31,7 @@ from qa.index.embedder import Embedder
 from qa.index.integrity import REPAIR, live_folder, read_manifest, verify_files
 from qa.index.manifest import expected_manifest, mismatches, needs_enrichment
 from qa.index.progress import BuildProgress
-from qa.index.records import chunk_from_record, document_from_record
+from qa.index.records import SOURCES, chunk_from_record, document_from_record
 from qa.index.sentences import SENTENCE_SPANS, SENTENCE_VECTORS
 from qa.types import Chunk, DocumentInfo
 
@@ -168,14 +166,12 @@ def _read_store(settings: Settings, folder: Path, manifest: dict[str, Any]) -> I
     rows_spans = np.load(folder / SENTENCE_SPANS, allow_pickle=False)
     # Memory-mapped: a question reads only its candidate chunks' sentences.
     sentence_vectors = np.load(folder / SENTENCE_VECTORS, mmap_mode="r", allow_pickle=False)
-    # The fingerprint check guarantees these are the texts the index was built from.
-    sources = {d.doc_id: read_document_text(settings.corpus_dir, d.doc_id) for d in documents}
-    for doc_id, text in sources.items():
-        if hashlib.sha256(text.encode("utf-8")).hexdigest() != manifest["sources"][doc_id]:
-            raise IndexMismatch(
-                f"{doc_id} changed since the index at {settings.index_dir} was built; "
-                "run `qa build` to rebuild it"
-            )
+    # The texts the index was built from, stored with it (their checksums were verified).
+    sources: dict[str, str] = {}
+    with (folder / SOURCES).open(encoding="utf-8") as lines:
+        for line in lines:
+            record = json.loads(line)
+            sources[record["doc_id"]] = record["text"]
     return IndexStore(
         settings.index_dir,
         manifest,

@@ -62,5 +62,7 @@ def _combine(group: list[tuple[Hit, int]], sources: Mapping[str, str]) -> Hit:
         chunk_id="+".join(chunk.chunk_id for chunk in chunks),
         spans=spans,
         text=text_from_spans(sources[best.chunk.doc_id], spans),
+        page_start=chunks[0].page_start,
+        page_end=chunks[-1].page_end,
     )
     return Hit(chunk=merged, score=best.score, scores={**best.scores, "merged": float(len(group))})
