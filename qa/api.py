@@ -7,12 +7,13 @@ qa errors become HTTP statuses in one place, `_handle_qa_error`. Run it with `qa
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -28,6 +29,7 @@ from qa.errors import (
     IndexMismatch,
     IndexMissing,
     InvalidQuestion,
+    InvalidRange,
     QAError,
     RequestTooLarge,
     ServerBusy,
@@ -37,12 +39,13 @@ from qa.errors import (
 from qa.http.body import StrictJSONRoute, short_errors
 from qa.http.guards import LimitBody, RequireApiKey
 from qa.http.queue import QuestionQueue
-from qa.pipeline import Mode, Pipeline
+from qa.pipeline import MAX_TEXT_CHARS, Mode, Pipeline
 from qa.schema import (
     AskRequest,
     AskResponse,
     DocumentDetail,
     DocumentOut,
+    DocumentTextOut,
     ErrorMessage,
     Health,
     k_field,
@@ -56,6 +59,7 @@ log = logging.getLogger(__name__)
 # Checked in order, so a subclass must come before its base; anything else is a 500.
 _STATUS_BY_ERROR: tuple[tuple[type[QAError], int], ...] = (
     (InvalidQuestion, 422),
+    (InvalidRange, 422),
     (UnknownDocument, 404),
     (Unauthorized, 401),
     (RequestTooLarge, 413),
@@ -221,6 +225,32 @@ def documents(pipeline: PipelineDep) -> list[DocumentOut]:
 
 
 @router.get(
+    "/documents/{doc_id:path}/text",
+    response_model=DocumentTextOut,
+    responses={
+        **_GUARD_RESPONSES,
+        404: {"model": ErrorMessage, "description": "No document with this id in the index."},
+    },
+    tags=["documents"],
+)
+def document_text(
+    doc_id: str,
+    pipeline: PipelineDep,
+    start: Annotated[int, Query(ge=0, description="First character (a citation's start).")] = 0,
+    end: Annotated[
+        int | None,
+        Query(ge=0, description=f"End, exclusive; default start + {MAX_TEXT_CHARS}, or the end."),
+    ] = None,
+) -> DocumentTextOut:
+    """The stored text of a document in [start, end): the text every citation's offsets index
+    (a PDF's or web page's as extracted), at most MAX_TEXT_CHARS (20,000) characters a request,
+    with the pages it spans. For "open the cited passage": ask for a little around its span."""
+    return DocumentTextOut.model_validate(
+        dataclasses.asdict(pipeline.document_text(doc_id, start, end))
+    )
+
+
+@router.get(
     "/documents/{doc_id:path}",
     response_model=DocumentDetail,
     responses={
@@ -241,7 +271,15 @@ async def _handle_qa_error(request: Request, exc: Exception) -> JSONResponse:
         log.error("error on %s %s", request.method, request.url.path, exc_info=exc)
     if status == 422:
         # The same shape as FastAPI's own validation errors, so clients parse one 422 body.
-        detail = [{"type": "invalid_question", "loc": ["body"], "msg": str(exc)}]
+        kind, where = (
+            ("invalid_range", "query")
+            if isinstance(exc, InvalidRange)
+            else (
+                "invalid_question",
+                "body",
+            )
+        )
+        detail = [{"type": kind, "loc": [where], "msg": str(exc)}]
         return JSONResponse(status_code=status, content={"detail": detail})
     return JSONResponse(status_code=status, content={"detail": str(exc)}, headers=_headers(exc))
 

@@ -38,6 +38,10 @@ class UnknownDocument(QAError):
     """A document id that is not in the index."""
 
 
+class InvalidRange(QAError):
+    """A text range outside a document's text, or longer than one request may ask for."""
+
+
 class InvalidQuestion(QAError):
     """An empty or over-long question, or k out of range."""
 

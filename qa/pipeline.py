@@ -13,19 +13,21 @@ from collections.abc import Callable, Sequence
 from typing import Literal
 
 from qa.answer import build_answer, confidence_features
-from qa.errors import InvalidQuestion, UnknownDocument
+from qa.corpus.readers import page_of
+from qa.errors import InvalidQuestion, InvalidRange, UnknownDocument
 from qa.index.embedder import NONE, Embedder, LazyEmbedder
 from qa.index.store import IndexStore, ensure_index
 from qa.retrieval.hybrid import HybridRetriever, SearchResult
 from qa.retrieval.names import NameVocabulary
 from qa.settings import Settings
-from qa.types import Answer, DocumentInfo
+from qa.types import Answer, DocumentInfo, DocumentText
 from qa.visible import has_visible_text
 
 log = logging.getLogger(__name__)
 
 Mode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
+MAX_TEXT_CHARS = 20_000  # of a document's text in one request (about eight pages)
 SENTENCE_TERMS_KEPT = 50_000  # about 10 MB; a question needs the terms of about 70 sentences
 
 
@@ -126,6 +128,32 @@ class Pipeline:
 
     def document(self, doc_id: str) -> DocumentInfo:
         return find_document(self.store.documents, doc_id)
+
+    def document_text(self, doc_id: str, start: int, end: int | None) -> DocumentText:
+        """The stored text of `doc_id` in [start, end) (end: at most MAX_TEXT_CHARS on), with
+        its pages. InvalidRange for a range outside the text or longer than MAX_TEXT_CHARS."""
+        find_document(self.store.documents, doc_id)
+        text = self.store.sources[doc_id]
+        end = min(len(text), start + MAX_TEXT_CHARS) if end is None else end
+        if not 0 <= start <= end <= len(text):
+            raise InvalidRange(
+                f"[{start}, {end}) is not inside {doc_id}, whose text has {len(text)} "
+                f"characters; ask for 0 <= start <= end <= {len(text)}"
+            )
+        if end - start > MAX_TEXT_CHARS:
+            raise InvalidRange(
+                f"{end - start} characters asked for; ask for at most {MAX_TEXT_CHARS} at a time"
+            )
+        pages = self.store.page_starts.get(doc_id, ())
+        return DocumentText(
+            doc_id=doc_id,
+            start=start,
+            end=end,
+            length=len(text),
+            text=text[start:end],
+            page_start=page_of(pages, start),
+            page_end=page_of(pages, max(start, end - 1)),
+        )
 
     def health(self, *, stale: bool = False, reload_error: str | None = None) -> dict[str, object]:
         """What `/health` reports (qa.schema.Health). The server adds what only it knows: whether

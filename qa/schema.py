@@ -207,6 +207,18 @@ class DocumentDetail(DocumentOut):
         )
 
 
+class DocumentTextOut(BaseModel):
+    """`GET /documents/{doc_id}/text`: a stretch of a document's stored text."""
+
+    doc_id: str
+    start: int
+    end: int
+    length: int = Field(description="Characters in the document's whole text.")
+    text: str = Field(description="The text in [start, end): what citation offsets index.")
+    page_start: int | None = Field(None, description="Page of `start`; null without pages.")
+    page_end: int | None = Field(None, description="Page of the last character.")
+
+
 class Health(BaseModel):
     """`GET /health`: the served index, and whether it is the one it should be."""
 

@@ -87,6 +87,19 @@ def search_text(title: str, section_path: tuple[str, ...], kind: str, text: str)
 
 
 @dataclass(frozen=True, slots=True)
+class DocumentText:
+    """A stretch of a document's stored text, as `GET /documents/{doc_id}/text` returns it."""
+
+    doc_id: str
+    start: int
+    end: int
+    length: int  # of the whole text
+    text: str
+    page_start: int | None
+    page_end: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class Hit:
     """A chunk returned by retrieval, with each retriever's evidence."""
 

@@ -162,7 +162,8 @@ def test_openapi_describes_every_route(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
 
     assert set(paths) == {
-        "/ask", "/health", "/documents", "/documents/{doc_id}", "/admin/reload"
+        "/ask", "/health", "/documents", "/documents/{doc_id}", "/documents/{doc_id}/text",
+        "/admin/reload",
     }  # fmt: skip
     assert client.get("/docs").status_code == 200
 

@@ -114,3 +114,40 @@ def test_the_cli_names_the_page(library: Settings, pipeline: Pipeline) -> None:
 
     assert result.exit_code == 0, result.output
     assert "field_report.docx, p. 2 [" in result.stdout
+
+
+def text_of(pipeline: Pipeline, doc_id: str, **params: int) -> tuple[int, dict]:
+    with TestClient(create_app(pipeline=pipeline)) as client:
+        response = client.get(f"/documents/{doc_id}/text", params=params)
+    return response.status_code, response.json()
+
+
+def test_the_text_route_returns_a_cited_span_with_its_pages(
+    library: Settings, pipeline: Pipeline
+) -> None:
+    answer = ask(pipeline, "When did nitrate levels fall after the outfall repair?")
+    top = answer["passages"][0]
+
+    status, body = text_of(pipeline, top["doc_id"], start=top["start"], end=top["end"])
+
+    assert status == 200
+    assert body["text"].startswith(top["text"][:40])
+    assert (body["page_start"], body["page_end"]) == (top["page_start"], top["page_end"])
+    start, end = top["highlights"][0]
+    assert text_of(pipeline, top["doc_id"], start=start, end=end)[1]["text"] in body["text"]
+
+
+def test_the_text_route_takes_ids_with_slashes_and_bounds_what_it_returns(
+    pipeline: Pipeline,
+) -> None:
+    status, whole = text_of(pipeline, "docs/bzip2-manual.pdf")
+    assert status == 200 and whole["start"] == 0
+    assert whole["end"] == min(whole["length"], 20_000) and len(whole["text"]) == whole["end"]
+    assert whole["page_start"] == 1 and whole["page_end"] > 1
+
+    for params in ({"start": 5, "end": 4}, {"end": whole["length"] + 1}, {"end": 30_000}):
+        status, body = text_of(pipeline, "docs/bzip2-manual.pdf", **params)
+        assert status == 422, params
+        assert body["detail"][0]["type"] == "invalid_range"
+    assert text_of(pipeline, "docs/nothing.pdf")[0] == 404
+    assert text_of(pipeline, "docs/json.html", start=-1)[0] == 422

@@ -57,9 +57,11 @@ class IndexStore:
         sentence_spans: np.ndarray | None = None,
         sentence_vectors: np.ndarray | None = None,
         bm25: BM25Retriever | None = None,
+        page_starts: dict[str, tuple[int, ...]] | None = None,
     ) -> None:
         self.path = path
         self.sources = sources  # doc_id -> source text, for highlights and citation checks
+        self.page_starts = page_starts or {}  # doc_id -> each page's first offset (paged formats)
         self.manifest = manifest
         self.chunks = chunks
         self.documents = documents
@@ -168,10 +170,13 @@ def _read_store(settings: Settings, folder: Path, manifest: dict[str, Any]) -> I
     sentence_vectors = np.load(folder / SENTENCE_VECTORS, mmap_mode="r", allow_pickle=False)
     # The texts the index was built from, stored with it (their checksums were verified).
     sources: dict[str, str] = {}
+    page_starts: dict[str, tuple[int, ...]] = {}
     with (folder / SOURCES).open(encoding="utf-8") as lines:
         for line in lines:
             record = json.loads(line)
             sources[record["doc_id"]] = record["text"]
+            if record["page_starts"]:
+                page_starts[record["doc_id"]] = tuple(record["page_starts"])
     return IndexStore(
         settings.index_dir,
         manifest,
@@ -183,6 +188,7 @@ def _read_store(settings: Settings, folder: Path, manifest: dict[str, Any]) -> I
         sentence_rows=np.ascontiguousarray(rows_spans[:, 0]),
         sentence_spans=np.ascontiguousarray(rows_spans[:, 1:]),
         sentence_vectors=sentence_vectors,
+        page_starts=page_starts,
         bm25=BM25Retriever.load(folder, len(chunks))
         if set(manifest["files"]) >= BM25_FILES
         else None,
