@@ -18,6 +18,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
+from pydantic import Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from qa import __version__
@@ -47,6 +48,7 @@ from qa.schema import (
     DocumentOut,
     DocumentTextOut,
     ErrorMessage,
+    FiltersIn,
     Health,
     k_field,
     question_field,
@@ -191,12 +193,19 @@ def _ask_router(settings: Settings) -> APIRouter:
         question: str = question_field(settings.max_question_chars)
         k: int = k_field(settings.max_k)
         mode: Mode = "hybrid"
+        filters: FiltersIn | None = Field(
+            None,
+            description="Only passages of these documents, authors or dates (applied before "
+            "ranking, to every ranker).",
+        )
 
     async def ask(body: AskBody, request: Request, pipeline: PipelineDep) -> AskResponse:
         """Rank the passages that answer `question`, best first, each with its exact source
         offsets."""
+        # Passed only when given: a question without filters is asked as before they existed.
+        filters = {"filters": body.filters.to_filters()} if body.filters else {}
         answer = await request.app.state.worker.run(
-            lambda: pipeline.ask(body.question, body.k, mode=body.mode),
+            lambda: pipeline.ask(body.question, body.k, mode=body.mode, **filters),
             client_gone=request.is_disconnected,
         )
         return AskResponse.from_answer(answer)

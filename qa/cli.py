@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import re
 import sys
 from collections.abc import Callable, Mapping
 from functools import partial
@@ -231,15 +232,53 @@ def build(obj: dict[str, Any], force: bool, enrich: bool) -> None:
         )
 
 
+def _date_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A --since/--until date as the API takes it, checked before anything loads."""
+    if value is not None and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", value):
+        raise click.BadParameter(f"use YYYY, YYYY-MM or YYYY-MM-DD, not {value!r}")
+    return value
+
+
+def filter_options(command: Callable[..., None]) -> Callable[..., None]:
+    """--doc, --author, --since, --until: the API's `filters`, applied before ranking."""
+    options = (
+        click.option("--doc", "docs", multiple=True, metavar="ID", help="Only this document "
+                     "(repeatable)."),
+        click.option("--author", "authors", multiple=True, metavar="NAME", help="Only this "
+                     "author's passages, or part of a name (repeatable: any of them)."),
+        click.option("--since", metavar="DATE", callback=_date_option, help="Only documents "
+                     "dated DATE or later (YYYY, YYYY-MM or YYYY-MM-DD)."),
+        click.option("--until", metavar="DATE", callback=_date_option, help="Only documents "
+                     "dated DATE or earlier."),
+    )  # fmt: skip
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _filters(docs: tuple[str, ...], authors: tuple[str, ...], since: str | None,
+             until: str | None) -> dict[str, Any]:  # fmt: skip
+    """The filters the options give, as the API's `filters` object (empty: none)."""
+    given = {"doc_ids": list(docs), "authors": list(authors), "date_from": since, "date_to": until}
+    return {name: value for name, value in given.items() if value}
+
+
 @main.command(short_help="Find the passages that answer a question.")
 @click.argument("question")
 @k_option
 @mode_option
+@filter_options
 @click.option("--json", "as_json", is_flag=True, help="Print the HTTP API's JSON response.")
 @server_option
 @click.pass_obj
 def ask(
-    obj: dict[str, Any], question: str, k: int, mode: Mode, as_json: bool, server: str | None
+    obj: dict[str, Any],
+    question: str,
+    k: int,
+    mode: Mode,
+    as_json: bool,
+    server: str | None,
+    **filter_values: Any,
 ) -> None:
     """Rank the passages that answer QUESTION, each cited as doc_id [start:end].
 
@@ -250,6 +289,7 @@ def ask(
     Examples:
       qa ask "What is the SCO?"
       qa ask "Who met in Vladivostok?" -k 3 --mode bm25
+      qa ask "What is the SCO?" --author "Yu Bin" --since 2015
       qa ask "What is the SCO?" --json | jq -r '.passages[] | .chunk_id'
       qa ask --server http://127.0.0.1:8000 "What is the SCO?"
     """
@@ -257,7 +297,7 @@ def ask(
         from qa.pipeline import validate_question
 
         validate_question(question, k, mode, obj["settings"])  # before loading anything
-    answer, sources = _answerer(obj, server, k, mode)
+    answer, sources = _answerer(obj, server, k, mode, _filters(**filter_values))
     response = answer(question)
     if as_json:
         click.echo(response.model_dump_json(indent=2))
@@ -268,9 +308,10 @@ def ask(
 @main.command()
 @k_option
 @mode_option
+@filter_options
 @server_option
 @click.pass_obj
-def chat(obj: dict[str, Any], k: int, mode: Mode, server: str | None) -> None:
+def chat(obj: dict[str, Any], k: int, mode: Mode, server: str | None, **filter_values: Any) -> None:
     """Ask questions one after another; `quit`, `exit` or Ctrl-D leaves.
 
     Reads lines from stdin when it is not a terminal, so questions can be piped in. With
@@ -283,7 +324,7 @@ def chat(obj: dict[str, Any], k: int, mode: Mode, server: str | None) -> None:
       printf 'What is the SCO?\\nquit\\n' | qa chat
       qa chat --server http://127.0.0.1:8000
     """
-    answer, sources = _answerer(obj, server, k, mode)
+    answer, sources = _answerer(obj, server, k, mode, _filters(**filter_values))
     renderer = Renderer(sources)
     read_line = line_reader()
     click.echo("Ask a question; `quit`, `exit` or Ctrl-D to leave.", err=True)
@@ -300,7 +341,7 @@ def chat(obj: dict[str, Any], k: int, mode: Mode, server: str | None) -> None:
 
 
 def _answerer(
-    obj: dict[str, Any], server: str | None, k: int, mode: Mode
+    obj: dict[str, Any], server: str | None, k: int, mode: Mode, filters: dict[str, Any]
 ) -> tuple[Callable[[str], AskResponse], Mapping[str, str]]:
     """What answers a question, and the source texts its highlights index: the server at
     `server` (checked to answer; its source texts stay there), or the pipeline opened here."""
@@ -308,18 +349,21 @@ def _answerer(
         key = obj["settings"].api_key
         remote = RemoteQA(server, api_key=None if key is None else key.get_secret_value())
         click.get_current_context().with_resource(remote).check()
-        return partial(remote.ask, k=k, mode=mode), {}
+        return partial(remote.ask, k=k, mode=mode, filters=filters), {}
     from qa.pipeline import validate_options
 
     validate_options(k, mode, obj["settings"])  # a bad -k would refuse every question
     pipeline = _open_pipeline(obj["settings"])
-    return partial(_ask, pipeline, k=k, mode=mode), pipeline.store.sources
+    return partial(_ask, pipeline, k=k, mode=mode, filters=filters), pipeline.store.sources
 
 
-def _ask(pipeline: Pipeline, question: str, k: int, mode: Mode) -> AskResponse:
-    from qa.schema import AskResponse
+def _ask(
+    pipeline: Pipeline, question: str, k: int, mode: Mode, filters: dict[str, Any]
+) -> AskResponse:
+    from qa.schema import AskResponse, FiltersIn
 
-    return AskResponse.from_answer(pipeline.ask(question, k, mode=mode))
+    chosen = FiltersIn(**filters).to_filters() if filters else None
+    return AskResponse.from_answer(pipeline.ask(question, k, mode=mode, filters=chosen))
 
 
 @main.command(short_help="Print a document's headings with offsets.")

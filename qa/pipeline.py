@@ -17,6 +17,7 @@ from qa.corpus.readers import page_of
 from qa.errors import InvalidQuestion, InvalidRange, UnknownDocument
 from qa.index.embedder import NONE, Embedder, LazyEmbedder
 from qa.index.store import IndexStore, ensure_index
+from qa.retrieval.filters import Filters, allowed_rows
 from qa.retrieval.hybrid import HybridRetriever, SearchResult
 from qa.retrieval.names import NameVocabulary
 from qa.settings import Settings
@@ -93,11 +94,24 @@ class Pipeline:
             if embedder is not None:
                 embedder.embed_query("warm up")
 
-    def ask(self, question: str, k: int = 5, mode: Mode = "hybrid") -> Answer:
-        """Rank passages for a question. Raises InvalidQuestion for bad input."""
+    def ask(
+        self, question: str, k: int = 5, mode: Mode = "hybrid", filters: Filters | None = None
+    ) -> Answer:
+        """Rank passages for a question, from the chunks `filters` allow. Raises
+        InvalidQuestion for bad input (and for filters no chunk passes)."""
         validate_question(question, k, mode, self.settings)
         started = time.perf_counter()
-        result = self.retriever.search(question, k=k, mode=mode)
+        allowed = allowed_rows(self.store.chunks, filters) if filters else None
+        if allowed is not None and not len(allowed):
+            return Answer(
+                question=question,
+                passages=(),
+                abstained=True,
+                confidence=0.0,
+                timings_ms={"total": (time.perf_counter() - started) * 1000},
+                abstain_reason="no_match",
+            )
+        result = self.retriever.search(question, k=k, mode=mode, allowed=allowed)
         timings = dict(result.timings_ms)
         features, unknown_names = self.abstention_evidence(question, result)
         answer = build_answer(

@@ -76,13 +76,18 @@ class RemoteQA:
         no key)."""
         self._request("GET", "/health")
 
-    def ask(self, question: str, k: int, mode: str) -> AskResponse:
+    def ask(
+        self, question: str, k: int, mode: str, filters: dict[str, Any] | None = None
+    ) -> AskResponse:
         """POST /ask: the server's answer, or the qa error that says why there is none."""
         from pydantic import ValidationError
 
         from qa.schema import AskResponse
 
-        response = self._request("POST", "/ask", json={"question": question, "k": k, "mode": mode})
+        body: dict[str, Any] = {"question": question, "k": k, "mode": mode}
+        if filters:
+            body["filters"] = filters
+        response = self._request("POST", "/ask", json=body)
         try:
             return AskResponse.model_validate_json(response.content)
         except ValidationError as error:

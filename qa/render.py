@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
     from qa.schema import AskResponse, PassageOut
 
+NO_MATCH_NOTE = "No passage matches the filters (--doc, --author, --since, --until); widen them."
 ABSTAIN_NOTE = "The documents do not seem to answer this; nearest passages:"
 UNKNOWN_NAMES_NOTE = "No document mentions:"
 
@@ -30,6 +31,9 @@ class Renderer:
         self.console = Console(highlight=False)
 
     def answer(self, response: AskResponse) -> None:
+        if response.abstain_reason == "no_match":
+            self.console.print(NO_MATCH_NOTE, style="yellow", markup=False)
+            return
         if response.abstained:
             if response.unknown_names:
                 names = ", ".join(response.unknown_names)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from qa.retrieval.filters import Filters
 from qa.settings import Settings
 from qa.types import Answer, DocumentInfo, Passage, Section
 from qa.visible import VISIBLE_CHARACTER, has_visible_text
@@ -31,6 +32,27 @@ def k_field(max_k: int) -> Any:
     return Field(
         min(5, max_k), ge=1, le=max_k, description=f"How many passages to return (1..{max_k})."
     )
+
+
+DATE_PATTERN = r"^\d{4}(-\d{2}(-\d{2})?)?$"
+
+
+class FiltersIn(BaseModel):
+    """Which passages a question may be answered from; every field optional, all must hold."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt filter is a 422, never ignored
+
+    doc_ids: list[str] | None = Field(None, max_length=1000, description="Document ids.")
+    authors: list[str] | None = Field(
+        None, max_length=100, description="Any of these authors (case-insensitive, part of a name)."
+    )
+    date_from: str | None = Field(None, pattern=DATE_PATTERN, description="YYYY[-MM[-DD]].")
+    date_to: str | None = Field(None, pattern=DATE_PATTERN, description="YYYY[-MM[-DD]].")
+
+    def to_filters(self) -> Filters:
+        return Filters(
+            tuple(self.doc_ids or ()), tuple(self.authors or ()), self.date_from, self.date_to
+        )
 
 
 class AskRequest(BaseModel):
@@ -137,7 +159,8 @@ class AskResponse(BaseModel):
     timings_ms: dict[str, float]
     # Names in the question that no document mentions; any makes the answer abstain.
     unknown_names: list[str] = []
-    abstain_reason: Literal["unknown_names", "low_confidence"] | None = None
+    # "no_match": the request's filters leave no passage (unknown ids, an empty date range).
+    abstain_reason: Literal["unknown_names", "low_confidence", "no_match"] | None = None
 
     @classmethod
     def from_answer(cls, answer: Answer) -> AskResponse:

@@ -123,7 +123,7 @@ class Answer:
     confidence: float
     timings_ms: dict[str, float] = field(default_factory=dict)
     unknown_names: tuple[str, ...] = ()  # names in the question that no document mentions
-    abstain_reason: str | None = None  # "unknown_names" or "low_confidence" when abstained
+    abstain_reason: str | None = None  # "unknown_names", "low_confidence" or "no_match"
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,8 +53,11 @@ class HybridRetriever:
         self.settings = settings
         self.bm25 = store.bm25
 
-    def search(self, question: str, k: int, mode: str = "hybrid") -> SearchResult:
-        """Ranked hits (at least k, up to the candidate pool) and per-stage timings in ms."""
+    def search(
+        self, question: str, k: int, mode: str = "hybrid", allowed: np.ndarray | None = None
+    ) -> SearchResult:
+        """Ranked hits (at least k, up to the candidate pool) and per-stage timings in ms; only
+        of the chunk rows in `allowed` (sorted) when given."""
         timings: dict[str, float] = {}
         pool = max(k, self.settings.candidates)
         scores: dict[str, dict[int, float]] = {}
@@ -66,13 +69,17 @@ class HybridRetriever:
             query2 = self.second.embed_query(question) if self.second and mode == "hybrid" else None
             timings["embed"] = _ms(t)
             t = time.perf_counter()
-            scores["dense"] = _top(*dense_search(self.store.faiss, query, pool))
+            scores["dense"] = _top(*dense_search(self.store.faiss, query, pool, allowed))
             if query2 is not None:
-                scores["dense2"] = _top(*dense_search(self.store.second, query2, pool))
+                scores["dense2"] = _top(*dense_search(self.store.second, query2, pool, allowed))
             timings["dense"] = _ms(t)
         if mode in ("hybrid", "bm25"):
             t = time.perf_counter()
             all_scores = self.bm25.scores(question)
+            if allowed is not None:
+                kept = np.zeros_like(all_scores)
+                kept[allowed] = all_scores[allowed]
+                all_scores = kept
             top = np.argsort(-all_scores, kind="stable")[:pool]
             scores["bm25"] = {int(i): float(all_scores[i]) for i in top if all_scores[i] > 0}
             timings["bm25"] = _ms(t)
