@@ -225,6 +225,12 @@ def _ask_router(settings: Settings) -> APIRouter:
     return ask_router
 
 
+_DOCUMENT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **_GUARD_RESPONSES,
+    404: {"model": ErrorMessage, "description": "No document with this id in the index."},
+}
+
+
 @router.get(
     "/documents", response_model=list[DocumentOut], responses=_GUARD_RESPONSES, tags=["documents"]
 )
@@ -236,10 +242,7 @@ def documents(pipeline: PipelineDep) -> list[DocumentOut]:
 @router.get(
     "/documents/{doc_id:path}/text",
     response_model=DocumentTextOut,
-    responses={
-        **_GUARD_RESPONSES,
-        404: {"model": ErrorMessage, "description": "No document with this id in the index."},
-    },
+    responses=_DOCUMENT_RESPONSES,
     tags=["documents"],
 )
 def document_text(
@@ -262,10 +265,7 @@ def document_text(
 @router.get(
     "/documents/{doc_id:path}",
     response_model=DocumentDetail,
-    responses={
-        **_GUARD_RESPONSES,
-        404: {"model": ErrorMessage, "description": "No document with this id in the index."},
-    },
+    responses=_DOCUMENT_RESPONSES,
     tags=["documents"],
 )
 def document(doc_id: str, pipeline: PipelineDep) -> DocumentDetail:

@@ -200,7 +200,8 @@ def build(obj: dict[str, Any], force: bool, enrich: bool) -> None:
       qa --corpus ~/papers --index /tmp/papers-index build
     """
     from qa.index.build import build_index
-    from qa.index.embedder import NONE, LazyEmbedder
+    from qa.index.embedder import LazyEmbedder
+    from qa.index.manifest import second_model
     from qa.progress_display import build_progress
 
     settings: Settings = obj["settings"]
@@ -223,7 +224,7 @@ def build(obj: dict[str, Any], force: bool, enrich: bool) -> None:
         )
     else:
         click.echo(f"index up to date ({result.chunks} chunks)")
-    wanted = None if settings.second_embedder == NONE else settings.second_embedder
+    wanted = second_model(settings)
     if wanted and result.second_embedder != wanted:
         click.echo(
             f"note: the index has no {wanted} vectors yet; `qa serve` adds them in the "

@@ -19,7 +19,7 @@ from typing import Literal
 
 from qa.errors import QAError
 from qa.index.build import build_index
-from qa.index.manifest import expected_manifest, needs_enrichment
+from qa.index.manifest import needs_enrichment, second_model
 from qa.serving import ServedIndex
 
 log = logging.getLogger(__name__)
@@ -69,8 +69,7 @@ class BackgroundEnrichment:
 
     def _needed(self) -> bool:
         pipeline = self._served.pipeline
-        expected = expected_manifest(pipeline.settings, pipeline.embedder)
-        return needs_enrichment(pipeline.store.manifest, expected)
+        return needs_enrichment(pipeline.store.manifest, second_model(pipeline.settings))
 
     def _folder(self) -> str:
         return str(self._served.pipeline.store.path.resolve())

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from qa.api import create_app
-from qa.cli import main
 from qa.pipeline import Pipeline
 from qa.retrieval.filters import Filters, date_range
 from tests.conftest import BRIDGES, PONDS, small_corpus_settings
+from tests.test_cli import qa
 
 CATALOG = """\
 [documents."ponds.txt"]
@@ -95,17 +92,9 @@ def test_over_http_malformed_filters_are_a_422_and_filters_matching_nothing_say_
 
 def test_the_cli_takes_the_filters(pipeline: Pipeline) -> None:
     settings = pipeline.settings
-    env = {"QA_EMBEDDER": "fake", "QA_SECOND_EMBEDDER": "fake2", "QA_SERVER": None,
-           "QA_CHUNK_TARGET_WORDS": str(settings.chunk_target_words),
-           "QA_CHUNK_MAX_WORDS": str(settings.chunk_max_words),
-           "QA_CHUNK_MIN_WORDS": str(settings.chunk_min_words)}  # fmt: skip
-    folders = ["--corpus", str(settings.corpus_dir), "--index", str(Path(settings.index_dir))]
-    runner = CliRunner()
-    by_author = runner.invoke(
-        main, [*folders, "ask", QUESTION, "--author", "Marsh", "--json"], env=env
-    )
-    bad_date = runner.invoke(main, [*folders, "ask", QUESTION, "--since", "spring"], env=env)
-    nothing = runner.invoke(main, [*folders, "ask", QUESTION, "--since", "2030"], env=env)
+    by_author = qa(settings, "ask", QUESTION, "--author", "Marsh", "--json")
+    bad_date = qa(settings, "ask", QUESTION, "--since", "spring")
+    nothing = qa(settings, "ask", QUESTION, "--since", "2030")
 
     assert by_author.exit_code == 0, by_author.output
     assert '"doc_id": "bridges.txt"' not in by_author.stdout

@@ -10,13 +10,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from qa.api import create_app
-from qa.cli import main
 from qa.pipeline import Pipeline
 from qa.settings import Settings
+from tests.test_cli import qa
 
 LIBRARY = Path(__file__).parent / "data" / "library"
 
@@ -104,13 +103,7 @@ def test_citations_index_the_extracted_text_stored_with_the_index(
 
 
 def test_the_cli_names_the_page(library: Settings, pipeline: Pipeline) -> None:
-    env = {"QA_EMBEDDER": "fake", "QA_SECOND_EMBEDDER": "fake2", "QA_SERVER": None,
-           "QA_CHUNK_TARGET_WORDS": "60", "QA_CHUNK_MAX_WORDS": "90", "QA_CHUNK_MIN_WORDS": "10",
-           "COLUMNS": "200"}  # fmt: skip
-    folders = ["--corpus", str(library.corpus_dir), "--index", str(library.index_dir)]
-    result = CliRunner().invoke(
-        main, [*folders, "ask", "When did nitrate levels fall after the outfall repair?"], env=env
-    )
+    result = qa(library, "ask", "When did nitrate levels fall after the outfall repair?")
 
     assert result.exit_code == 0, result.output
     assert "field_report.docx, p. 2 [" in result.stdout

@@ -96,7 +96,7 @@ def build_index(
             manifest is not None
             and not force
             and not mismatches(manifest, expected)
-            and not (enrich and needs_enrichment(manifest, expected))
+            and not (enrich and needs_enrichment(manifest, expected["second_embedder"]))
         ):
             counts = manifest["counts"]
             return BuildResult(

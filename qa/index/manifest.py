@@ -47,8 +47,13 @@ def max_file_bytes(settings: Settings) -> int:
     return int(settings.max_file_mb * MB)
 
 
+def second_model(settings: Settings) -> str | None:
+    """The second model the settings name, or None when they turn it off."""
+    return None if settings.second_embedder == NONE else settings.second_embedder
+
+
 def expected_manifest(settings: Settings, embedder: Embedder) -> dict[str, Any]:
-    second = None if settings.second_embedder == NONE else settings.second_embedder
+    second = second_model(settings)
     return {
         "format_version": FORMAT_VERSION,
         "embedder": {"name": embedder.name, "dim": embedder.dim},
@@ -81,7 +86,7 @@ def mismatches(manifest: dict[str, Any], expected: dict[str, Any]) -> list[str]:
     return out
 
 
-def needs_enrichment(manifest: dict[str, Any], expected: dict[str, Any]) -> bool:
-    """The settings name a second model whose vectors this index does not have yet."""
-    want = expected["second_embedder"]
-    return want is not None and manifest.get("second_embedder") != want
+def needs_enrichment(manifest: dict[str, Any], wanted: str | None) -> bool:
+    """A second model (`wanted`, from `second_model`) whose vectors this index lacks. Cheap:
+    unlike `expected_manifest`, it hashes no corpus file, so `/health` may ask it."""
+    return wanted is not None and manifest.get("second_embedder") != wanted

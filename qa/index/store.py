@@ -29,7 +29,7 @@ from qa.index.bm25 import BM25Retriever
 from qa.index.build import build_index
 from qa.index.embedder import Embedder
 from qa.index.integrity import REPAIR, live_folder, read_manifest, verify_files
-from qa.index.manifest import expected_manifest, mismatches, needs_enrichment
+from qa.index.manifest import expected_manifest, mismatches, needs_enrichment, second_model
 from qa.index.progress import BuildProgress
 from qa.index.records import SOURCES, chunk_from_record, document_from_record
 from qa.index.sentences import SENTENCE_SPANS, SENTENCE_VECTORS
@@ -217,7 +217,7 @@ def ensure_index(
         if not build_if_missing:
             raise
     else:
-        if not (enrich and needs_enrichment(store.manifest, expected_manifest(settings, embedder))):
+        if not (enrich and needs_enrichment(store.manifest, second_model(settings))):
             return store
     build_index(settings, embedder, progress=progress, second=second, enrich=enrich)
     return load_index(settings, embedder)
