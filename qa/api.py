@@ -18,6 +18,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from pydantic import Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -26,20 +27,27 @@ from qa.enrichment import BackgroundEnrichment
 from qa.errors import (
     BuildRunning,
     ClientGone,
+    DuplicateDocument,
     IndexCorrupt,
     IndexMismatch,
     IndexMissing,
     InvalidQuestion,
     InvalidRange,
+    InvalidUpload,
+    LastDocument,
     QAError,
     RequestTooLarge,
     ServerBusy,
     Unauthorized,
     UnknownDocument,
+    UnsupportedType,
+    WritesForbidden,
 )
 from qa.http.body import StrictJSONRoute, short_errors
 from qa.http.guards import LimitBody, RequireApiKey
+from qa.http.library import MULTIPART_OVERHEAD, UPLOAD_PATH, library_router, writes_allowed
 from qa.http.queue import QuestionQueue
+from qa.index.manifest import max_file_bytes
 from qa.pipeline import MAX_TEXT_CHARS, Mode, Pipeline
 from qa.schema import (
     AskRequest,
@@ -53,7 +61,7 @@ from qa.schema import (
     k_field,
     question_field,
 )
-from qa.serving import ServedIndex, reload_on_sighup
+from qa.serving import ServedIndex, reload_on_sighup, served_index
 from qa.settings import Settings, available_cores
 
 log = logging.getLogger(__name__)
@@ -62,8 +70,13 @@ log = logging.getLogger(__name__)
 _STATUS_BY_ERROR: tuple[tuple[type[QAError], int], ...] = (
     (InvalidQuestion, 422),
     (InvalidRange, 422),
+    (InvalidUpload, 422),
     (UnknownDocument, 404),
     (Unauthorized, 401),
+    (WritesForbidden, 403),
+    (UnsupportedType, 415),
+    (DuplicateDocument, 409),
+    (LastDocument, 409),
     (RequestTooLarge, 413),
     (IndexMissing, 503),
     (IndexMismatch, 503),
@@ -88,8 +101,12 @@ _GUARD_RESPONSES: dict[int | str, dict[str, Any]] = {
 router = APIRouter(route_class=StrictJSONRoute)
 
 
-def create_app(settings: Settings | None = None, pipeline: Pipeline | None = None) -> FastAPI:
-    """Build the app. Without a pipeline, one is opened from `settings` (or QA_* env) at startup."""
+def create_app(
+    settings: Settings | None = None, pipeline: Pipeline | None = None, host: str = "127.0.0.1"
+) -> FastAPI:
+    """Build the app. Without a pipeline, one is opened from `settings` (or QA_* env) at startup.
+    `host` is the interface the server listens on: beyond loopback, without an API key, it takes
+    no writes (qa/http/library.py)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -118,6 +135,8 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         lifespan=lifespan,
     )
     app.state.pipeline = pipeline
+    app.state.listen_host = host
+    app.state.limits = limits
     # Questions run on long-lived threads (see qa/http/queue.py), one per core unless
     # QA_WORKERS says otherwise; at most max_waiting wait.
     app.state.worker = QuestionQueue(limits.max_waiting, limits.workers or available_cores())
@@ -126,6 +145,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     app.add_exception_handler(StarletteHTTPException, _handle_http_error)
     app.include_router(router)
     app.include_router(_ask_router(limits))
+    app.include_router(library_router(limits, _GUARD_RESPONSES))
     _add_guards(app, limits)
     return app
 
@@ -133,7 +153,10 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
 def _add_guards(app: FastAPI, settings: Settings) -> None:
     """Outermost first: CORS when origins are configured (so browsers' preflight requests, which
     carry no key, get their answer), the API key when one is set, the body size limit."""
-    app.add_middleware(LimitBody, max_bytes=settings.max_body_bytes)
+    upload = max_file_bytes(settings) + MULTIPART_OVERHEAD
+    app.add_middleware(
+        LimitBody, max_bytes=settings.max_body_bytes, larger={("POST", UPLOAD_PATH): upload}
+    )
     if settings.api_key is not None:
         docs = {app.docs_url, app.redoc_url, app.openapi_url, app.swagger_ui_oauth2_redirect_url}
         app.add_middleware(
@@ -152,12 +175,6 @@ def _add_guards(app: FastAPI, settings: Settings) -> None:
         )
 
 
-def served_index(request: Request) -> ServedIndex:
-    """The app's served index; an app whose lifespan has not run serves its pipeline as given."""
-    served = getattr(request.app.state, "served", None)
-    return served if served is not None else ServedIndex(request.app.state.pipeline)
-
-
 def get_pipeline(request: Request) -> Pipeline:
     """The pipeline serving now; a request keeps it to the end even if a reload swaps it out."""
     return served_index(request).pipeline
@@ -168,20 +185,25 @@ ServedDep = Annotated[ServedIndex, Depends(served_index)]
 
 
 @router.get("/health", response_model=Health, tags=["meta"])
-def health(served: ServedDep) -> Health:
+def health(served: ServedDep, request: Request) -> Health:
     """Index size, embedding model and build time; `status` "degraded" with a `reason` when the
     served index is damaged or a newer one failed to load; `stale` when the corpus changed since
-    the served index was built."""
-    return Health.model_validate(served.health())
+    the served index was built; `writes` when this client may add and remove documents."""
+    return _health(served, request)
+
+
+def _health(served: ServedIndex, request: Request) -> Health:
+    writes = writes_allowed(request, request.app.state.limits)
+    return Health.model_validate({**served.health(), "writes": writes})
 
 
 @router.post("/admin/reload", response_model=Health, responses=_GUARD_RESPONSES, tags=["admin"])
-async def reload(served: ServedDep) -> Health:
+async def reload(served: ServedDep, request: Request) -> Health:
     """Load the index on disk now and serve it (the server also looks for a newer one every
     QA_RELOAD_INTERVAL_S seconds, and on SIGHUP). If it fails to load, the index served so far
     stays, and the health returned says "degraded" and why."""
     await asyncio.to_thread(served.reload, True)
-    return Health.model_validate(served.health())
+    return _health(served, request)
 
 
 def _ask_router(settings: Settings) -> APIRouter:
@@ -283,10 +305,9 @@ async def _handle_qa_error(request: Request, exc: Exception) -> JSONResponse:
         kind, where = (
             ("invalid_range", "query")
             if isinstance(exc, InvalidRange)
-            else (
-                "invalid_question",
-                "body",
-            )
+            else ("invalid_upload", "body")
+            if isinstance(exc, InvalidUpload)
+            else ("invalid_question", "body")
         )
         detail = [{"type": kind, "loc": [where], "msg": str(exc)}]
         return JSONResponse(status_code=status, content={"detail": detail})
@@ -316,4 +337,17 @@ async def _handle_http_error(request: Request, exc: Exception) -> Response:
         raise exc
     if exc.status_code == 413:
         return await _handle_qa_error(request, RequestTooLarge(exc.detail))
+    if exc.status_code == 405:
+        # Starlette's Allow names the methods of the first route matching the path only; a path
+        # served by two routes (GET and POST /documents) allows both.
+        exc.headers = {**(exc.headers or {}), "Allow": ", ".join(_allowed_methods(request))}
     return await http_exception_handler(request, exc)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app takes at this request's path."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, APIRoute) and route.path_regex.match(request.url.path):
+            methods |= route.methods or set()
+    return sorted(methods)

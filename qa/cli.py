@@ -1,8 +1,10 @@
-"""`qa build | ask | chat | outline | serve | eval`: the command line, a thin adapter over Pipeline.
+"""`qa build | ask | chat | outline | serve | add | remove | eval`: the command line, a thin
+adapter over Pipeline.
 
 Heavy imports happen inside the commands, so `qa --help` is instant. qa errors become exit codes in
 one place (`QAGroup.invoke`). Results go to stdout; logs and progress go to stderr. `serve` is in
-qa/serve_command.py; `ask --server` and `chat --server` ask a running server (qa/remote.py).
+qa/serve_command.py, `add` and `remove` in qa/library_commands.py; `ask --server` and
+`chat --server` ask a running server (qa/remote.py).
 """
 
 from __future__ import annotations
@@ -20,10 +22,13 @@ import click
 
 from qa.errors import (
     BuildRunning,
+    DuplicateDocument,
     IndexCorrupt,
     IndexMismatch,
     IndexMissing,
     InvalidQuestion,
+    InvalidUpload,
+    LastDocument,
     QAError,
     RejectedQuestion,
     RejectedRequest,
@@ -32,7 +37,9 @@ from qa.errors import (
     Unauthorized,
     UnknownDocument,
     UnsafeIndexPath,
+    UnsupportedType,
 )
+from qa.library_commands import add_command, remove_command
 from qa.prompt import line_reader
 from qa.remote import RemoteQA
 from qa.render import Renderer
@@ -52,6 +59,10 @@ _EXIT_CODE_BY_ERROR: tuple[tuple[type[QAError], int], ...] = (
     (InvalidQuestion, 2),
     (UnknownDocument, 2),
     (UnsafeIndexPath, 2),
+    (InvalidUpload, 2),  # qa add / remove: refused, nothing changed
+    (UnsupportedType, 2),
+    (DuplicateDocument, 2),
+    (LastDocument, 2),
     (RejectedQuestion, 2),  # --server: a 4xx (a 401 is Unauthorized), the server's message
     (RejectedRequest, 2),
     (Unauthorized, 2),
@@ -396,6 +407,8 @@ def outline(obj: dict[str, Any], doc_id: str, as_json: bool) -> None:
 
 
 main.add_command(serve_command, name="serve")
+main.add_command(add_command, name="add")
+main.add_command(remove_command, name="remove")
 
 if importlib.util.find_spec("qa.evaluation.cli") is not None:
     from qa.evaluation.cli import eval_command

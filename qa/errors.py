@@ -82,3 +82,24 @@ class RejectedRequest(QAError):
 
 class ServerFailed(QAError):
     """The server answered with a 5xx, too late, or with something that is not a qa answer."""
+
+
+class InvalidUpload(QAError):
+    """A file to add that is badly named, or that cannot be read. Nothing was changed."""
+
+
+class UnsupportedType(QAError):
+    """A file to add of a type qa does not read. Nothing was changed."""
+
+
+class DuplicateDocument(QAError):
+    """A file to add whose name or content is already in the corpus. Nothing was changed."""
+
+
+class LastDocument(QAError):
+    """Removing these documents would leave the corpus empty. Nothing was changed."""
+
+
+class WritesForbidden(QAError):
+    """Adding or removing documents through a server reachable beyond this machine without an
+    API key."""

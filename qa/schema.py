@@ -230,6 +230,35 @@ class DocumentDetail(DocumentOut):
         )
 
 
+class IndexCounts(BaseModel):
+    """The index as served after a change to the library."""
+
+    documents: int
+    chunks: int
+    seconds: float = Field(
+        description="How long the rebuild took (unchanged chunks keep their vectors)."
+    )
+
+
+class DocumentAdded(BaseModel):
+    """`POST /documents`: the document stored in the corpus, indexed and served."""
+
+    doc_id: str = Field(description="Its id: the path inside the corpus folder.")
+    document: DocumentOut
+    index: IndexCounts
+
+
+class DocumentRemoved(BaseModel):
+    """`DELETE /documents/{doc_id}`: the document out of the corpus and the index."""
+
+    doc_id: str
+    kept_at: str = Field(
+        description="Where the file was moved, relative to the corpus folder (into its hidden "
+        ".qa-removed/): qa never deletes a user's file; delete it there when sure."
+    )
+    index: IndexCounts
+
+
 class DocumentTextOut(BaseModel):
     """`GET /documents/{doc_id}/text`: a stretch of a document's stored text."""
 
@@ -268,6 +297,12 @@ class Health(BaseModel):
         " answers fuse the other rankers.",
     )
     enrichment_error: str | None = Field(None, description="Why background enrichment failed.")
+    writes: bool = Field(
+        False,
+        description="Whether this server adds and removes documents (POST /documents, DELETE "
+        "/documents/{doc_id}): always with QA_API_KEY set; without one, only when it listens on "
+        "loopback (127.0.0.1) and the request came that way.",
+    )
 
 
 def _round(value: float | None) -> float | None:

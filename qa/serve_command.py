@@ -64,7 +64,7 @@ def serve_command(obj: dict[str, Any], host: str, port: int) -> None:
     # The index loads (built first, with progress on stderr, when there is none) and the models
     # load and warm now, so the first HTTP question does not wait for them.
     pipeline = Pipeline.open(settings, progress=_progress, lazy=False, enrich=False)
-    app = create_app(settings, pipeline=pipeline)
+    app = create_app(settings, pipeline=pipeline, host=host)
     uvicorn.run(app, host=host, port=port, **server_options(settings))
 
 

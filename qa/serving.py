@@ -27,6 +27,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from starlette.requests import Request
+
 from qa.corpus.catalog import CATALOG_FILE
 from qa.corpus.ingest import corpus_files
 from qa.errors import QAError
@@ -124,6 +126,7 @@ class ServedIndex:
         self._requested = 0  # forced reloads asked for, and handled, by the watcher
         self._handled = 0
         self._thread: threading.Thread | None = None
+        self._corpus: CorpusWatch | None = None  # the watcher's, once started
         # What other server parts add to `health()` (background enrichment's state).
         self.health_reporters: list[Callable[[], dict[str, object]]] = []
 
@@ -143,7 +146,7 @@ class ServedIndex:
         self._corpus_checked = True
         settings = pipeline.settings
         # Exactly what loading compares with the manifest, however that is computed.
-        corpus = CorpusWatch(
+        corpus = self._corpus = CorpusWatch(
             settings.corpus_dir,
             lambda: expected_manifest(settings, pipeline.embedder)["corpus_fingerprint"],
         )
@@ -174,6 +177,15 @@ class ServedIndex:
         new pipeline now serves. Never raises: a failure is logged and kept for `health()`."""
         with self._lock:
             return self._reload(force)
+
+    def refresh(self) -> None:
+        """After this process changed the corpus and rebuilt (qa/http/library.py): serve the new
+        index and look at the corpus now, so the next request neither gets the old index nor
+        reads `stale` until the watcher's next look."""
+        with self._lock:
+            self._reload(False)
+            if self._corpus is not None:
+                self._check_corpus(self._corpus)
 
     def health(self) -> dict[str, object]:
         """`Pipeline.health()` plus what only the server knows: a failed reload, `stale`."""
@@ -279,6 +291,13 @@ def _version_of(pipeline: Pipeline) -> IndexVersion | None:
     except (OSError, ValueError):
         return None
     return version if manifest == pipeline.store.manifest else None
+
+
+def served_index(request: Request) -> ServedIndex:
+    """The app's served index (a route dependency); an app whose lifespan has not run serves its
+    pipeline as given."""
+    served = getattr(request.app.state, "served", None)
+    return served if served is not None else ServedIndex(request.app.state.pipeline)
 
 
 def reload_on_sighup(served: ServedIndex) -> Callable[[], None]:

@@ -7,6 +7,7 @@ id goes through `read_document_text`, which never reads outside the corpus folde
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 from collections.abc import Callable
 from dataclasses import replace
@@ -15,6 +16,7 @@ from pathlib import Path
 from qa.corpus.blocks import Block, split_blocks
 from qa.corpus.catalog import CatalogEntry, load_catalog
 from qa.corpus.files import CorpusFile, Skip, list_corpus, read_bytes, resolve_document
+from qa.corpus.front_matter import TextMetadata, text_metadata
 from qa.corpus.readers import READERS, Extracted, read_with_reader
 from qa.corpus.roles import Roles, assign_roles
 from qa.corpus.structure import build_paragraphs, build_sections
@@ -82,28 +84,39 @@ def decode_text(name: str, data: bytes) -> str:
 
 
 def parse_text(
-    doc_id: str, text: str, entry: CatalogEntry | None = None, path: str = ""
+    doc_id: str,
+    text: str,
+    entry: CatalogEntry | None = None,
+    path: str = "",
+    meta: TextMetadata | None = None,
 ) -> Document:
-    blocks = split_blocks(text)
-    title = entry.title if entry else None
-    roles = assign_roles(blocks, title)
+    """`meta`: what a .md/.txt file says about itself (front matter, byline), below the catalog
+    `entry` field by field; its front matter and byline are lifted out like boilerplate."""
+    meta = meta or TextMetadata()
+    blocks, preset = _split_front(text, meta)
+    title = entry.title if entry else meta.title
+    roles = assign_roles(blocks, title, preset)
     if title is None:
         first = next((b.index for b in blocks if roles.role.get(b.index) == "heading"), None)
+        lead = next((b for b in blocks if b.index not in preset), None)
         title = (
             roles.heading_text[first]
             if first is not None
-            else (blocks[0].plain if blocks and len(blocks[0].plain) <= MAX_TITLE_CHARS else doc_id)
+            else (lead.plain if lead and len(lead.plain) <= MAX_TITLE_CHARS else doc_id)
         )
     sections = build_sections(blocks, roles, title, len(text))
     sections = _with_front_section(sections, blocks, roles, title, len(text))
     paragraphs = build_paragraphs(text, blocks, roles, sections)
-    article_authors = tuple(dict.fromkeys(s.author for s in sections if s.author))
+    # Field by field: the catalog, else the front matter, else the byline, else the text.
+    authors = (entry.authors if entry else ()) or meta.authors or _byline_authors(meta, sections)
+    byline_date = meta.byline.date if meta.byline else None
+    date = (entry.date if entry else None) or meta.date or byline_date
     return Document(
         doc_id=doc_id,
         path=path,
         title=title,
-        authors=entry.authors if entry and entry.authors else article_authors,
-        date=entry.date if entry else None,
+        authors=authors,
+        date=date,
         publisher=entry.publisher if entry else None,
         sections=tuple(sections),
         paragraphs=tuple(paragraphs),
@@ -113,7 +126,15 @@ def parse_text(
 
 def parse_file(path: Path, catalog: dict[str, CatalogEntry] | None = None) -> Document:
     catalog = load_catalog(path.parent) if catalog is None else catalog
-    return parse_text(path.name, read_text(path), catalog.get(path.name), str(path))
+    return _parse_plain(path.name, read_text(path), catalog.get(path.name), str(path))
+
+
+def _parse_plain(doc_id: str, text: str, entry: CatalogEntry | None, path: str) -> Document:
+    """A .md/.txt document, with the metadata its front matter or byline states."""
+    meta = text_metadata(text)
+    for warning in meta.warnings:
+        log.warning("%s: %s", doc_id, warning)
+    return parse_text(doc_id, text, entry, path, meta)
 
 
 def load_corpus(
@@ -160,7 +181,7 @@ def _parse_corpus_file(
     entry = catalog.get(file.doc_id)
     if file.real.suffix.lower() not in READERS:
         text = decode_text(file.doc_id, read_bytes(file.real, file.doc_id, max_file_bytes))
-        return parse_text(file.doc_id, text, entry, str(file.path)), text
+        return _parse_plain(file.doc_id, text, entry, str(file.path)), text
     extracted = _extract(file.real, file.doc_id)  # the listing already left out files too big
     if entry is None and extracted.title:  # the file's own metadata, unless the catalog says
         entry = CatalogEntry(extracted.title, extracted.authors, extracted.date)
@@ -184,6 +205,36 @@ def _check_catalog_keys(catalog: dict[str, CatalogEntry], doc_ids: set[str]) -> 
         )
 
 
+def _byline_authors(meta: TextMetadata, sections: list[Section]) -> tuple[str, ...]:
+    """The byline's names; but a collection whose articles have bylines of their own (the
+    first maybe near the start, as the byline) lists every article's author, as before."""
+    articles = tuple(dict.fromkeys(s.author for s in sections if s.author))
+    byline = meta.byline.authors if meta.byline else ()
+    return byline if byline and set(articles) <= {" and ".join(byline)} else articles
+
+
+def _split_front(text: str, meta: TextMetadata) -> tuple[list[Block], dict[int, str]]:
+    """The text's blocks, cut at the edges of the front matter and the byline line (a byline
+    may share a block with the title), and the roles of those: front matter is boilerplate."""
+    byline = meta.byline.span if meta.byline else None
+    pairs = ((meta.front_matter, "boilerplate"), (byline, "byline"))
+    spans = [(span, role) for span, role in pairs if span is not None]
+    if not spans:
+        return split_blocks(text), {}
+    cuts = sorted({0, len(text), *(edge for span, _ in spans for edge in span)})
+    blocks: list[Block] = []
+    for start, end in itertools.pairwise(cuts):
+        for b in split_blocks(text[start:end]):
+            blocks.append(Block(len(blocks), b.start + start, b.end + start, b.raw, b.lines))
+    preset = {
+        b.index: role
+        for b in blocks
+        for (start, end), role in spans
+        if start <= b.start and b.end <= end
+    }
+    return blocks, preset
+
+
 def _with_front_section(
     sections: list[Section], blocks: list[Block], roles: Roles, title: str, text_len: int
 ) -> list[Section]:
@@ -197,3 +248,7 @@ def _with_front_section(
         heading=title, level=1, path=(title,), start=0, end=first if sections else text_len
     )
     return [top, *sections]
+
+
+# Checking one file before it joins the corpus (qa/library.py) parses it like a build does.
+parse_corpus_file = _parse_corpus_file

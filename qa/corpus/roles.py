@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from qa.corpus.blocks import BOLD_BLOCK, Block, word_ngrams
+from qa.corpus.front_matter import parse_byline
 
 BOILERPLATE_LINE = re.compile(
     r"^(?:This article is extracted from|Follow this and additional works at|"
@@ -49,12 +50,15 @@ class Roles:
     byline: dict[int, str] = field(default_factory=dict)  # heading block index -> author
 
 
-def assign_roles(blocks: list[Block], title: str | None) -> Roles:
-    roles = Roles()
+def assign_roles(
+    blocks: list[Block], title: str | None, preset: dict[int, str] | None = None
+) -> Roles:
+    """`preset`: roles already known (a file's YAML front matter, its byline), kept as given."""
+    roles = Roles(role=dict(preset or {}))
     footnote_refs = _footnote_refs(blocks)
     front_end = _cover_page_end(blocks)
     for b in blocks[:front_end]:
-        roles.role[b.index] = "boilerplate"
+        roles.role.setdefault(b.index, "boilerplate")
 
     repeated = _repeated_quote_ngrams(blocks)
     in_bibliography = False
@@ -72,11 +76,15 @@ def assign_roles(blocks: list[Block], title: str | None) -> Roles:
             roles.role[i] = "heading"
             roles.heading_text[i] = b.plain
             nxt = _next(blocks, i)
+            if nxt is not None and nxt.index in roles.role:  # preset: front matter, a byline
+                if roles.role[nxt.index] == "byline":
+                    roles.byline[i] = _preset_author(nxt)
+                nxt = None
             if nxt is not None and SUBTITLE.match(nxt.plain) and nxt.lines == 1:
                 roles.role[nxt.index] = "heading-part"
                 roles.heading_text[i] = f"{b.plain} {nxt.plain}"
                 nxt = _next(blocks, nxt.index)
-            if nxt is not None and _is_byline(nxt):
+            if nxt is not None and nxt.index not in roles.role and _is_byline(nxt):
                 roles.role[nxt.index] = "byline"
                 roles.byline[i] = _author_of(nxt)
             in_bibliography = roles.heading_text[i].lower() in {"bibliography", "references"}
@@ -125,8 +133,8 @@ def _is_plain_heading(blocks: list[Block], i: int, roles: Roles) -> bool:
     ):
         return False  # the line continues a paragraph cut by a page break
     nxt = _next(blocks, i)
-    if nxt is not None and SUBTITLE.match(nxt.plain):
-        nxt = _next(blocks, nxt.index)
+    if nxt is not None and (nxt.index in roles.role or SUBTITLE.match(nxt.plain)):
+        nxt = _next(blocks, nxt.index)  # a preset byline, or a subtitle line
     if nxt is not None and _is_byline(nxt):
         nxt = _next(blocks, nxt.index)
     return nxt is not None and (len(nxt.plain) >= LONG_PARAGRAPH or nxt.is_chronology)
@@ -144,6 +152,12 @@ def _author_of(b: Block) -> str:
     if match:
         return match.group(1).strip().rstrip(".")
     return b.raw.splitlines()[0].strip()
+
+
+def _preset_author(b: Block) -> str:
+    """The names of a byline found with its date by qa.corpus.front_matter, without the date."""
+    byline = parse_byline(b.raw)
+    return " and ".join(byline.authors) if byline else _author_of(b)
 
 
 def _quote_shaped(b: Block) -> bool:

@@ -9,7 +9,7 @@ routes added later.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Mapping
 
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
@@ -63,21 +63,31 @@ class LimitBody:
     Raised as Starlette's HTTPException, the one exception FastAPI's body reading lets through
     to the exception handlers (any other becomes a 400); the app's handler turns it into
     RequestTooLarge. (FastAPI's own `max_body_size` answers a declared oversize in plain text,
-    past the app's handlers, hence this.)
+    past the app's handlers, hence this.) `larger` gives some (method, path) routes their own
+    limit: an upload's is the file size limit.
     """
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, larger: Mapping[tuple[str, str], int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = dict(larger or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        route = (scope["method"], scope["path"])
+        limit = self.larger.get(route, self.max_bytes)
         length = Headers(scope=scope).get("content-length", "")
-        declared_too_large = length.isdigit() and int(length) > self.max_bytes
+        declared_too_large = length.isdigit() and int(length) > limit
         received = 0
-        too_large = f"the request body is over {self.max_bytes} bytes; send a shorter question"
+        too_large = f"the request body is over {limit} bytes; " + (
+            "send a smaller file (QA_MAX_FILE_MB)"
+            if route in self.larger
+            else "send a shorter question"
+        )
 
         async def limited_receive() -> Message:
             nonlocal received
@@ -86,7 +96,7 @@ class LimitBody:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     raise HTTPException(413, too_large)
             return message
 

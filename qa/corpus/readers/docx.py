@@ -74,7 +74,8 @@ def read(path: Path) -> Extracted:
     warnings = (f"skipped {skipped_toc} table-of-contents lines",) if skipped_toc else ()
     return Extracted(
         text="\n\n".join(blocks),
-        page_starts=tuple(page_starts),
+        # Without one explicit break nothing is known of pages: no page map, not "all page 1".
+        page_starts=tuple(page_starts) if len(page_starts) > 1 else (),
         title=_clean(props.title or "") or None,
         authors=tuple(n for n in (_clean(a) for a in re.split(r"[;,]", props.author or "")) if n),
         date=created.date().isoformat() if created is not None else None,
