@@ -34,8 +34,6 @@ from qa.corpus.files import (
 from qa.corpus.ingest import parse_corpus_file
 from qa.errors import (
     DuplicateDocument,
-    IndexCorrupt,
-    IndexMissing,
     InvalidUpload,
     LastDocument,
     RequestTooLarge,
@@ -45,7 +43,6 @@ from qa.errors import (
 )
 from qa.index.build import BuildResult, build_index
 from qa.index.embedder import Embedder
-from qa.index.integrity import live_folder, read_manifest
 from qa.index.manifest import max_file_bytes
 from qa.index.progress import BuildProgress
 from qa.settings import Settings
@@ -275,15 +272,6 @@ def _rebuild(
     second: Embedder | None,
     progress: BuildProgress | Callable[[str], None] | None,
 ) -> BuildResult:
-    """Rebuild for the changed corpus. The second model's vectors stay in the index when it had
-    them (only the new chunks are embedded by it); otherwise background enrichment adds them."""
-    return build_index(
-        settings, embedder, progress=progress, second=second, enrich=_has_second(settings)
-    )
-
-
-def _has_second(settings: Settings) -> bool:
-    try:
-        return bool(read_manifest(live_folder(settings.index_dir)).get("second_embedder"))
-    except (IndexMissing, IndexCorrupt, OSError):  # the build says what it finds
-        return False
+    """Rebuild for the changed corpus: unchanged chunks keep all their vectors, the second
+    model's included (when the index has them, it embeds only the new chunks)."""
+    return build_index(settings, embedder, progress=progress, second=second, enrich=False)

@@ -68,3 +68,29 @@ def test_no_second_model_means_nothing_to_enrich(settings: Settings) -> None:
         health = client.get("/health").json()
 
     assert health["enrichment"] == "none"
+
+
+def test_a_plain_build_keeps_the_second_models_vectors_and_embeds_only_new_chunks_with_it(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Dropping them on a corpus change would make enrichment embed every chunk again."""
+    from qa.index.embedder import HashEmbedder
+
+    build_index(settings, load_embedder("fake"), enrich=True)
+    (settings.corpus_dir / "otters.md").write_text(
+        "# Otters\n\nOtters returned to the upper river; a holt was seen below the weir.\n",
+        encoding="utf-8",
+    )
+    second_model_saw: list[str] = []
+    original = HashEmbedder.embed_passages
+
+    def recording(self: HashEmbedder, texts: list[str]) -> object:
+        if self.name == "fake2":
+            second_model_saw.extend(texts)
+        return original(self, texts)
+
+    monkeypatch.setattr(HashEmbedder, "embed_passages", recording)
+    result = build_index(settings, load_embedder("fake"), enrich=False)
+
+    assert result.built and result.second_embedder == "fake2"
+    assert second_model_saw and all("tter" in text for text in second_model_saw)

@@ -17,6 +17,7 @@ from qa.evaluation.dataset import (
     read_source,
 )
 from qa.evaluation.metrics import normalise_section
+from qa.evaluation.sets import EVAL_SETS
 from qa.settings import REPO_ROOT
 
 EVAL_DIR = REPO_ROOT / "eval"
@@ -124,3 +125,46 @@ def test_repeated_quote_keeps_every_occurrence(tmp_path):
         (first, first + len(sentence) - 1),
         (second, second + len(sentence) - 1),
     )
+
+
+# The second set: real PDF, HTML and Word files (eval/library).
+
+LIBRARY = EVAL_SETS["library"]
+
+
+@pytest.fixture(scope="module")
+def library_questions() -> list[EvalQuestion]:
+    assert LIBRARY.corpus is not None
+    return load_questions(LIBRARY.questions, LIBRARY.corpus)
+
+
+def test_library_set_has_40_answerable_questions_over_every_format(library_questions):
+    answerable = [q for q in library_questions if q.answerable]
+    assert len(answerable) >= 40
+    suffixes = {Path(g.doc).suffix for q in answerable for g in q.gold}
+    assert {".pdf", ".html", ".docx"} <= suffixes
+    assert sum(not q.answerable for q in library_questions) >= 10
+
+
+def test_library_gold_pages_and_sections_are_where_the_readers_put_the_quotes(library_questions):
+    """Each PDF quote starts on its gold page, a format without pages has none, and the gold
+    section is the innermost heading the parser gives the quote's start."""
+    from qa.corpus.ingest import read_corpus
+    from qa.corpus.readers import page_of
+
+    assert LIBRARY.corpus is not None
+    read, skipped = read_corpus(LIBRARY.corpus)
+    assert not skipped
+    documents = {doc.doc_id: doc for doc, _ in read}
+    wrong = []
+    for q in library_questions:
+        for gold in q.gold:
+            doc = documents[gold.doc]
+            start = gold.spans[0][0]
+            if page_of(doc.page_starts, start) != gold.page:
+                wrong.append(f"{q.id}: page {gold.page}, reader {page_of(doc.page_starts, start)}")
+            containing = [s for s in doc.sections if s.start <= start < s.end]
+            innermost = max(containing, key=lambda s: (len(s.path), s.start))
+            if normalise_section(innermost.heading) != normalise_section(gold.section):
+                wrong.append(f"{q.id}: gold {gold.section!r}, parsed {innermost.heading!r}")
+    assert not wrong, "\n".join(wrong)

@@ -48,3 +48,20 @@ def test_gate_fails_when_retrieval_is_broken_on_purpose(questions, tmp_path_fact
     report = run_eval(Pipeline.open(settings), questions, modes=("hybrid",), k=10)
     failures = gate_failures(report.run("hybrid").metrics["overall"], load_thresholds())
     assert any(f.startswith("R@5") for f in failures), failures
+
+
+def test_library_set_meets_its_thresholds(tmp_path_factory):
+    """The second set: real PDF, HTML and Word files (eval/library), their own gate."""
+    from qa.evaluation.sets import EVAL_SETS
+    from qa.pipeline import Pipeline
+
+    library = EVAL_SETS["library"]
+    assert library.corpus is not None and library.thresholds is not None
+    settings = Settings(
+        corpus_dir=library.corpus, index_dir=tmp_path_factory.mktemp("library") / "index"
+    )
+    questions = load_questions(library.questions, library.corpus)
+    report = run_eval(Pipeline.open(settings), questions, modes=("hybrid",), k=10)
+    thresholds = load_thresholds(library.thresholds)
+    failures = gate_failures(report.run(thresholds.mode).metrics["overall"], thresholds)
+    assert not failures, "below eval/library/thresholds.json:\n" + "\n".join(failures)

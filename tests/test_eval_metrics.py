@@ -183,6 +183,34 @@ def test_judge_reads_section_and_highlight_from_the_first_answering_passage():
     assert (judged.citations_ok, judged.citations_total) == (2, 3)
 
 
+def test_judge_checks_the_page_of_the_first_answering_passage_when_the_gold_names_one():
+    paged = Gold("a.pdf", "q" * 40, "Intro", spans=((1000, 1040),), page=3)
+
+    def judged(page_start, page_end):
+        response = AskResponse(
+            question="Q?",
+            passages=[passage(1, "a.pdf", [(990, 1100)], "Intro")],
+            abstained=False,
+            confidence=0.8,
+            timings_ms={},
+        )
+        response.passages[0].page_start, response.passages[0].page_end = page_start, page_end
+        question = EvalQuestion("q", "Q?", "close", "fact", (paged,), line=1)
+        return judge(question, response, latency_ms=1.0, citations=[True]).page_ok
+
+    assert judged(3, 3) is True and judged(2, 4) is True
+    assert judged(4, 4) is False and judged(None, None) is False
+    unpaged = EvalQuestion("q", "Q?", "close", "fact", (GOLD,), line=1)
+    response = AskResponse(
+        question="Q?",
+        passages=[passage(1, "a.txt", [(950, 1300)], "Intro")],
+        abstained=False,
+        confidence=0.8,
+        timings_ms={},
+    )
+    assert judge(unpaged, response, latency_ms=1.0, citations=[True]).page_ok is None
+
+
 def test_gate_names_each_metric_below_threshold_and_the_gap():
     thresholds = Thresholds(min={"R@5": 0.85, "MRR@10": 0.6, "citation_fidelity": 1.0})
     failures = gate_failures({"R@5": 0.812, "MRR@10": 0.61, "citation_fidelity": None}, thresholds)

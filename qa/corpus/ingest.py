@@ -89,13 +89,15 @@ def parse_text(
     entry: CatalogEntry | None = None,
     path: str = "",
     meta: TextMetadata | None = None,
+    *,
+    headings_marked: bool = False,
 ) -> Document:
     """`meta`: what a .md/.txt file says about itself (front matter, byline), below the catalog
     `entry` field by field; its front matter and byline are lifted out like boilerplate."""
     meta = meta or TextMetadata()
     blocks, preset = _split_front(text, meta)
     title = entry.title if entry else meta.title
-    roles = assign_roles(blocks, title, preset)
+    roles = assign_roles(blocks, title, preset, headings_marked=headings_marked)
     if title is None:
         first = next((b.index for b in blocks if roles.role.get(b.index) == "heading"), None)
         lead = next((b for b in blocks if b.index not in preset), None)
@@ -185,7 +187,8 @@ def _parse_corpus_file(
     extracted = _extract(file.real, file.doc_id)  # the listing already left out files too big
     if entry is None and extracted.title:  # the file's own metadata, unless the catalog says
         entry = CatalogEntry(extracted.title, extracted.authors, extracted.date)
-    document = parse_text(file.doc_id, extracted.text, entry, str(file.path))
+    # A reader marks every heading it finds (outline, styles, h1-h6, font size) as a `#` line.
+    document = parse_text(file.doc_id, extracted.text, entry, str(file.path), headings_marked=True)
     return replace(document, page_starts=extracted.page_starts), extracted.text
 
 

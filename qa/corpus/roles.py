@@ -51,9 +51,16 @@ class Roles:
 
 
 def assign_roles(
-    blocks: list[Block], title: str | None, preset: dict[int, str] | None = None
+    blocks: list[Block],
+    title: str | None,
+    preset: dict[int, str] | None = None,
+    *,
+    headings_marked: bool = False,
 ) -> Roles:
-    """`preset`: roles already known (a file's YAML front matter, its byline), kept as given."""
+    """`preset`: roles already known (a file's YAML front matter, its byline), kept as given.
+    `headings_marked`: the text came from a reader (PDF, HTML, Word) that wrote every heading it
+    found as a Markdown `#` line, from the file's own structure; no other line is guessed to be
+    one (a formula, a table's header row or a log line would be)."""
     roles = Roles(role=dict(preset or {}))
     footnote_refs = _footnote_refs(blocks)
     front_end = _cover_page_end(blocks)
@@ -72,7 +79,11 @@ def assign_roles(
             roles.role[i] = "footnote"
         elif _is_pull_quote(b, repeated):
             roles.role[i] = "pullquote"
-        elif _is_heading(blocks, i, roles, title, in_bibliography):
+        elif (
+            b.md_level > 0
+            if headings_marked
+            else _is_heading(blocks, i, roles, title, in_bibliography)
+        ):
             roles.role[i] = "heading"
             roles.heading_text[i] = b.plain
             nxt = _next(blocks, i)

@@ -1,4 +1,4 @@
-"""`qa eval`: run the eval set, write a report, optionally gate on eval/thresholds.json.
+"""`qa eval`: run an eval set, write a report, optionally gate on its thresholds.
 
 Heavy imports (the pipeline, torch) happen inside the command so `qa --help` stays instant.
 """
@@ -30,12 +30,20 @@ def resolve_modes(requested: tuple[str, ...]) -> tuple[str, ...]:
 
 @click.command("eval")
 @click.option(
+    "--set",
+    "set_name",
+    type=click.Choice(["main", "library"]),
+    default="main",
+    show_default=True,
+    help="main: eval/questions.jsonl over the corpus; library: eval/library/questions.jsonl "
+    "over the PDF, HTML and Word files of eval/library/corpus (indexed in index/eval-library).",
+)
+@click.option(
     "--questions",
     "questions_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=REPO_ROOT / "eval" / "questions.jsonl",
-    show_default="eval/questions.jsonl",
-    help="The eval set (JSON lines).",
+    default=None,
+    help="Another questions file (JSON lines) about the set's corpus.  [default: the set's]",
 )
 @click.option(
     "--mode",
@@ -65,12 +73,14 @@ def resolve_modes(requested: tuple[str, ...]) -> tuple[str, ...]:
 @click.option(
     "--gate",
     is_flag=True,
-    help="Exit 1 if a metric of the gated mode misses eval/thresholds.json, naming the gap.",
+    help="Exit 1 if a metric of the gated mode misses the set's thresholds "
+    "(eval/thresholds.json, eval/library/thresholds.json), naming the gap.",
 )
 @click.pass_context
 def eval_command(
     ctx: click.Context,
-    questions_path: Path,
+    set_name: str,
+    questions_path: Path | None,
     modes: tuple[str, ...],
     k: int,
     as_json: bool,
@@ -85,6 +95,7 @@ def eval_command(
       qa eval --mode all            # hybrid, dense and bm25 side by side
       qa eval --json | jq '.modes.hybrid.overall["R@5"]'
       qa eval --gate                # exit 1 if below eval/thresholds.json
+      qa eval --set library --gate  # the PDF/HTML/Word set, against its own thresholds
     """
     import json
 
@@ -94,13 +105,16 @@ def eval_command(
     from qa.evaluation.dataset import load_questions
     from qa.evaluation.gate import gate_failures, load_thresholds
     from qa.evaluation.report import report_dict, write_report
+    from qa.evaluation.sets import EVAL_SETS
     from qa.settings import Settings
 
     err = Console(stderr=True)
     obj = ctx.obj if isinstance(ctx.obj, dict) else {}
-    settings = obj.get("settings") or Settings()
+    eval_set = EVAL_SETS[set_name]
+    settings = eval_set.settings(obj.get("settings") or Settings())
+    questions_path = questions_path or eval_set.questions
     run_modes = resolve_modes(modes)
-    thresholds = load_thresholds() if gate else None
+    thresholds = load_thresholds(eval_set.thresholds) if gate else None
     if thresholds is not None and thresholds.mode not in run_modes:
         raise click.UsageError(
             f"--gate checks mode {thresholds.mode!r}; add --mode {thresholds.mode} or --mode all"
@@ -110,7 +124,13 @@ def eval_command(
 
     from qa.pipeline import Pipeline
 
-    pipeline = Pipeline.open(settings, progress=lambda message: err.print(message, markup=False))
+    say = lambda message: err.print(message, markup=False)  # noqa: E731
+    if eval_set.corpus is not None:  # its own index, kept up to date here (reusing vectors)
+        from qa.index.build import build_index
+        from qa.index.embedder import LazyEmbedder
+
+        build_index(settings, LazyEmbedder(settings.embedder), progress=say)
+    pipeline = Pipeline.open(settings, progress=say)
 
     from qa.evaluation.runner import run_eval
 
@@ -124,7 +144,7 @@ def eval_command(
 
         report = run_eval(pipeline, questions, modes=run_modes, k=k, progress=step)
 
-    extra = {"questions_file": str(questions_path)}
+    extra = {"questions_file": str(questions_path), "set": set_name}
     folder = write_report(report, out_dir, **extra)
     err.print(f"report written to {folder}")
     if as_json:

@@ -4,10 +4,12 @@ One JSON object a line::
 
     {"id": "e000-01", "question": "...", "style": "paraphrase", "type": "fact",
      "gold": [{"doc": "000_ff0be94e4a76eeec.txt", "quote": "<verbatim, 40-300 chars>",
-               "section": "Introduction"}]}
+               "section": "Introduction", "page": null}]}
 
 `gold` is any-of (one matching item answers the question); `[]` marks an unanswerable question.
-Offsets are `str` offsets into the UTF-8-decoded source file, the same coordinates as `Chunk.spans`.
+Offsets are `str` offsets into the document's text (a .txt/.md file decoded; a PDF's, web page's
+or Word file's as extracted), the same coordinates as `Chunk.spans`. `page` (optional) is the
+physical page where the quote starts, for formats with pages.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class GoldRecord(BaseModel):
     doc: str = Field(..., min_length=1)
     quote: str = Field(..., min_length=40, max_length=300)
     section: str = Field(..., min_length=1)
+    page: int | None = Field(None, ge=1)  # 1-based physical page where the quote starts, if paged
 
 
 class QuestionRecord(BaseModel):
@@ -58,6 +61,7 @@ class Gold:
     quote: str
     section: str
     spans: tuple[Span, ...]  # each occurrence of the quote; any of them counts
+    page: int | None = None  # where the quote starts, for formats with pages (PDF)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,11 +116,17 @@ def find_all(text: str, quote: str) -> tuple[Span, ...]:
 
 
 def read_source(corpus_dir: Path, doc_id: str) -> str:
-    """A corpus file decoded exactly as offsets count it (UTF-8, no newline translation)."""
-    path = corpus_dir / doc_id
-    if not path.is_file():
+    """A document's text in the coordinates offsets count in: a .txt/.md file decoded (UTF-8, no
+    newline translation), a PDF's, web page's or Word file's text as its reader extracts it."""
+    from qa.corpus.ingest import read_document_text
+    from qa.errors import UnreadableDocument
+
+    if not (corpus_dir / doc_id).is_file():
         raise EvalSetError(f"gold document {doc_id!r} is not in {corpus_dir}; check the doc name")
-    return path.read_bytes().decode("utf-8")
+    try:
+        return read_document_text(corpus_dir, doc_id)
+    except UnreadableDocument as exc:
+        raise EvalSetError(f"gold document {doc_id!r} cannot be read: {exc}") from exc
 
 
 def locate(
@@ -137,7 +147,7 @@ def locate(
                     f"{where}{number}: quote not found verbatim in {item.doc}: "
                     f"{item.quote[:60]!r}...; copy it exactly from the document"
                 )
-            golds.append(Gold(item.doc, item.quote, item.section, spans))
+            golds.append(Gold(item.doc, item.quote, item.section, spans, item.page))
         questions.append(
             EvalQuestion(
                 id=record.id,

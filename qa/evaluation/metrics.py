@@ -116,6 +116,7 @@ class QuestionResult:
     confidence: float
     latency_ms: float
     top: tuple[PassageBrief, ...] = ()
+    page_ok: bool | None = None  # None unless a top-10 hit's gold names a page
 
     @property
     def rank(self) -> int | None:
@@ -201,6 +202,7 @@ def _group_metrics(
     for name in RANKING_MEASURES:
         metrics[name] = mean(per_question[r.id][name] for r in answerable)
     metrics["section_accuracy"] = mean(r.section_ok for r in answerable if r.section_ok is not None)
+    metrics["page_accuracy"] = mean(r.page_ok for r in answerable if r.page_ok is not None)
     metrics["highlight_accuracy"] = mean(
         r.highlight_ok for r in answerable if r.highlight_ok is not None
     )

@@ -21,6 +21,7 @@ COLUMNS = (
     "MRR@10",
     "nDCG@10",
     "section_accuracy",
+    "page_accuracy",
     "highlight_accuracy",
     "citation_fidelity",
     "abstain_unanswerable",

@@ -70,7 +70,7 @@ def judge(
     relevant = tuple(
         any(answers(doc_id, spans, gold) for gold in question.gold) for doc_id, spans in passages
     )
-    section_ok = highlight_ok = None
+    section_ok = highlight_ok = page_ok = None
     hit = first_hit(passages[:WINDOW], question.gold)
     if hit is not None:
         rank, gold = hit
@@ -79,6 +79,9 @@ def judge(
         highlight_ok = any(
             min(he, ge) > max(hs, gs) for hs, he in passage.highlights for gs, ge in gold.spans
         )
+        if gold.page is not None:  # the passage's pages hold the page the quote starts on
+            first, last = passage.page_start, passage.page_end
+            page_ok = first is not None and last is not None and first <= gold.page <= last
     return QuestionResult(
         id=question.id,
         style=question.style,
@@ -96,6 +99,7 @@ def judge(
             PassageBrief(p.doc_id, p.section, p.start, p.end, p.score)
             for p in response.passages[:TOP_IN_REPORT]
         ),
+        page_ok=page_ok,
     )
 
 

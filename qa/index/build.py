@@ -75,10 +75,11 @@ def build_index(
 ) -> BuildResult:
     """Build the index unless an identical, intact one exists; a damaged one is rebuilt.
 
-    `enrich=False` leaves out the second model's vectors (unless reused whole): e5 embeds about
-    2.5 chunks/s, ten times slower than the rest of a build, so a server adds them in the
-    background (qa/enrichment.py) after a first index is usable. `enrich=True` adds them to an
-    index that lacks them, embedding nothing else again.
+    `enrich=False` leaves out the second model's vectors unless the index has them already (then
+    only new chunks are embedded by it): e5 embeds about 2.5 chunks/s, ten times slower than the
+    rest of a build, so a server adds them in the background (qa/enrichment.py) after a first
+    index is usable. `enrich=True` adds them to an index that lacks them, embedding nothing else
+    again.
 
     Writes only where `check_index_location` allows, one build of an index at a time, into a new
     folder swapped in atomically: a crash never leaves half an index.
@@ -106,6 +107,10 @@ def build_index(
                 0.0,
                 second_embedder=manifest.get("second_embedder"),
             )
+        # An index with the second model's vectors keeps them: only new chunks are embedded by
+        # it, where dropping them would make enrichment embed every chunk again.
+        wanted = expected["second_embedder"]
+        enrich = enrich or bool(wanted and manifest and manifest.get("second_embedder") == wanted)
         # --force starts from scratch; otherwise known text keeps its vectors (of a damaged
         # index, those in its intact files).
         reusable = not force and current.intact != frozenset()

@@ -17,6 +17,8 @@ import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qa.corpus.blocks import MD_HEADING
+
 # File suffix -> the module under qa/corpus/readers that reads it (imported when first needed).
 READERS = {".pdf": "pdf", ".html": "html", ".htm": "html", ".docx": "docx"}
 
@@ -48,6 +50,16 @@ def page_of(page_starts: tuple[int, ...], offset: int) -> int | None:
     if not page_starts:
         return None
     return max(1, bisect.bisect_right(page_starts, offset))
+
+
+def body_text(block: str) -> str:
+    """A block of body text that begins like a Markdown heading ("# myapp.py", a code comment)
+    indented by four spaces, Markdown's code indent: only a reader's headings are `#` lines.
+
+    >>> body_text("# assuming loglevel"), body_text("#hashtag")
+    ('    # assuming loglevel', '#hashtag')
+    """
+    return f"    {block}" if MD_HEADING.match(block) else block
 
 
 def read_with_reader(path: Path) -> Extracted:

@@ -15,7 +15,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from qa.corpus.readers import Extracted
+from qa.corpus.readers import Extracted, body_text
 from qa.errors import UnreadableDocument
 
 _SPACES = re.compile(r"\s+")
@@ -132,7 +132,7 @@ def _format(text: str, style: str, element: Any) -> str:
     numbered = element.find(f"{_W}pPr/{_W}numPr") is not None
     if numbered or style.startswith("List"):
         return "- " + text
-    return text
+    return body_text(text)
 
 
 def _page_breaks(paragraph: Any) -> tuple[bool, bool]:

@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from qa.corpus.readers import Extracted
+from qa.corpus.readers import Extracted, body_text
 from qa.errors import UnreadableDocument
 
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
@@ -149,14 +149,14 @@ def _walk(element: Any, out: list[str]) -> None:
     def flush() -> None:
         text = _clean_inline("".join(pending))
         if text:
-            out.append(text)
+            out.append(body_text(text))
         pending.clear()
 
     for child in element:
         tag = child.tag if isinstance(child.tag, str) else ""
         if tag == "code" and "\n" in _text(child, keep_lines=True).strip():
             flush()
-            out.append(_code(child))
+            out.append(body_text(_code(child)))
         elif tag in _BLOCK_TAGS or tag == "graphic":
             flush()
             _block(child, tag, out)
@@ -174,7 +174,7 @@ def _block(element: Any, tag: str, out: list[str]) -> None:
         if text:
             out.append("#" * level + " " + text)
     elif tag == "p":
-        out.append(_clean_inline(_text(element)))
+        out.append(body_text(_clean_inline(_text(element))))
     elif tag == "list":
         ordered = element.get("rend") == "ol"
         for number, item in enumerate((c for c in element if c.tag == "item"), start=1):

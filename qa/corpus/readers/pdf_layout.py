@@ -11,6 +11,8 @@ from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass
 
+from qa.corpus.readers import body_text
+
 SOFT_HYPHEN = "\ufffe"  # PDFium's mark for a hyphen at the end of a line
 BULLET = re.compile(r"^(?:[•◦▪●–·*]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s")
 PAGE_NUMBER = re.compile(r"^(?:page\s+)?(?:\d{1,4}|[ivxlc]{1,6})(?:\s*(?:of|/)\s*\d{1,4})?$", re.I)
@@ -202,16 +204,16 @@ def page_blocks(lines: list[Line], ratio: float, vocab: set[str]) -> list[str]:
     for ln in kept:
         if ln.heading:
             if para:
-                blocks.append(_join_lines(para, vocab))
+                blocks.append(body_text(_join_lines(para, vocab)))
             blocks.append("#" * ln.heading + " " + ln.text.replace(SOFT_HYPHEN, "-"))
             para = []
         elif para and breaks(para[-1], ln):
-            blocks.append(_join_lines(para, vocab))
+            blocks.append(body_text(_join_lines(para, vocab)))
             para = [ln]
         else:
             para.append(ln)
     if para:
-        blocks.append(_join_lines(para, vocab))
+        blocks.append(body_text(_join_lines(para, vocab)))
     return blocks
 
 
