@@ -9,6 +9,7 @@ from collections.abc import Callable
 import numpy as np
 
 from qa.corpus.sentences import sentence_spans
+from qa.corpus.spans import highlights_in_text
 from qa.index.store import IndexStore
 from qa.retrieval.dedupe import drop_near_duplicates
 from qa.retrieval.hybrid import SearchResult
@@ -62,7 +63,8 @@ def build_answer(
         cosines = [scored[j] for j in indices] if scored is not None else None
         source = store.sources[hit.chunk.doc_id]
         spans = highlight(hit.chunk, source, candidates, cosines, query_terms, terms)
-        passages.append(Passage(rank=i + 1, hit=hit, highlights=spans))
+        marks = highlights_in_text(hit.chunk.text, source, hit.chunk.spans, spans)
+        passages.append(Passage(rank=i + 1, hit=hit, highlights=spans, text_highlights=marks))
     confidence = answer_confidence(features) if result.hits else 0.0
     reason = abstain_reason(confidence, unknown_names, settings.abstain_below)
     return Answer(

@@ -13,7 +13,7 @@ import importlib.util
 import logging
 import re
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -309,12 +309,12 @@ def ask(
         from qa.pipeline import validate_question
 
         validate_question(question, k, mode, obj["settings"])  # before loading anything
-    answer, sources = _answerer(obj, server, k, mode, _filters(**filter_values))
+    answer = _answerer(obj, server, k, mode, _filters(**filter_values))
     response = answer(question)
     if as_json:
         click.echo(response.model_dump_json(indent=2))
     else:
-        Renderer(sources).answer(response)
+        Renderer().answer(response)
 
 
 @main.command()
@@ -336,8 +336,8 @@ def chat(obj: dict[str, Any], k: int, mode: Mode, server: str | None, **filter_v
       printf 'What is the SCO?\\nquit\\n' | qa chat
       qa chat --server http://127.0.0.1:8000
     """
-    answer, sources = _answerer(obj, server, k, mode, _filters(**filter_values))
-    renderer = Renderer(sources)
+    answer = _answerer(obj, server, k, mode, _filters(**filter_values))
+    renderer = Renderer()
     read_line = line_reader()
     click.echo("Ask a question; `quit`, `exit` or Ctrl-D to leave.", err=True)
     while (line := read_line()) is not None:
@@ -354,19 +354,19 @@ def chat(obj: dict[str, Any], k: int, mode: Mode, server: str | None, **filter_v
 
 def _answerer(
     obj: dict[str, Any], server: str | None, k: int, mode: Mode, filters: dict[str, Any]
-) -> tuple[Callable[[str], AskResponse], Mapping[str, str]]:
-    """What answers a question, and the source texts its highlights index: the server at
-    `server` (checked to answer; its source texts stay there), or the pipeline opened here."""
+) -> Callable[[str], AskResponse]:
+    """What answers a question: the server at `server` (checked to answer), or the pipeline
+    opened here."""
     if server is not None:
         key = obj["settings"].api_key
         remote = RemoteQA(server, api_key=None if key is None else key.get_secret_value())
         click.get_current_context().with_resource(remote).check()
-        return partial(remote.ask, k=k, mode=mode, filters=filters), {}
+        return partial(remote.ask, k=k, mode=mode, filters=filters)
     from qa.pipeline import validate_options
 
     validate_options(k, mode, obj["settings"])  # a bad -k would refuse every question
     pipeline = _open_pipeline(obj["settings"])
-    return partial(_ask, pipeline, k=k, mode=mode, filters=filters), pipeline.store.sources
+    return partial(_ask, pipeline, k=k, mode=mode, filters=filters)
 
 
 def _ask(

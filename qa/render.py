@@ -5,7 +5,6 @@ rich is imported inside the methods, so importing this module (and so `qa --help
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -21,13 +20,12 @@ UNKNOWN_NAMES_NOTE = "No document mentions:"
 class Renderer:
     """Answers for people: rank, score, title, authors, section, passage, citation.
 
-    Highlighted sentences are emphasised where their cleaned source text appears in the passage.
+    Highlighted sentences are emphasised (their `text_highlights`), locally and from a server.
     """
 
-    def __init__(self, sources: Mapping[str, str]) -> None:
+    def __init__(self) -> None:
         from rich.console import Console
 
-        self.sources = sources  # doc_id -> source text, which highlight offsets index
         self.console = Console(highlight=False)
 
     def answer(self, response: AskResponse) -> None:
@@ -69,17 +67,8 @@ class Renderer:
         from rich.text import Text
 
         text = Text(p.text)
-        source = self.sources.get(p.doc_id)
-        if source is None:
-            return text
-        from qa.corpus.clean import clean_text
-
-        for h_start, h_end in p.highlights:
-            for start, end in p.spans:  # a highlight may run across the pieces of a passage
-                piece = clean_text(source[max(h_start, start) : min(h_end, end)]).strip()
-                at = p.text.find(piece) if piece else -1
-                if at >= 0:
-                    text.stylize("bold yellow", at, at + len(piece))
+        for start, end in p.text_highlights:  # offsets into p.text: no source text needed
+            text.stylize("bold yellow", start, end)
         return text
 
 

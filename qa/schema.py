@@ -116,6 +116,11 @@ class PassageOut(BaseModel):
         "explicit page breaks); null where the format has no pages.",
     )
     page_end: int | None = Field(None, description="Physical page of its last character.")
+    text_highlights: list[tuple[int, int]] = Field(
+        default_factory=list,
+        description="The highlighted sentences as [start, end) offsets into `text` (where "
+        "`highlights` index the source), for marking them without the source text.",
+    )
 
     @classmethod
     def from_passage(cls, passage: Passage) -> PassageOut:
@@ -135,6 +140,7 @@ class PassageOut(BaseModel):
             end=chunk.end,
             spans=[tuple(span) for span in chunk.spans],
             highlights=[tuple(span) for span in passage.highlights],
+            text_highlights=[tuple(span) for span in passage.text_highlights],
             scores=RetrieverScores(
                 **{
                     name: _round(s.get(name))

@@ -112,7 +112,8 @@ class Hit:
 class Passage:
     rank: int
     hit: Hit
-    highlights: tuple[Span, ...] = ()
+    highlights: tuple[Span, ...] = ()  # source spans of the best sentences
+    text_highlights: tuple[Span, ...] = ()  # the same, as offsets into hit.chunk.text
 
 
 @dataclass(frozen=True, slots=True)

@@ -97,7 +97,7 @@ def test_an_abstaining_answer_says_so_before_the_nearest_passages(
     answer = AskResponse.from_answer(tiny_pipeline.ask("Which trees grow beside a pond?", 1))
     abstained = answer.model_copy(update={"abstained": True, "abstain_reason": "low_confidence"})
 
-    Renderer(tiny_pipeline.store.sources).answer(abstained)
+    Renderer().answer(abstained)
 
     out = capsys.readouterr().out
     assert out.startswith(f"{ABSTAIN_NOTE}\n\n1. ")
@@ -108,7 +108,7 @@ def test_an_answer_abstaining_on_unknown_names_names_them_first(
 ) -> None:
     answer = AskResponse.from_answer(tiny_pipeline.ask("Who won the 1966 World Cup?", 1))
 
-    Renderer(tiny_pipeline.store.sources).answer(answer)
+    Renderer().answer(answer)
 
     out = capsys.readouterr().out
     assert out.startswith(f"{UNKNOWN_NAMES_NOTE} World, Cup.\n{ABSTAIN_NOTE}\n\n1. ")
@@ -122,7 +122,7 @@ def test_highlighted_sentences_are_emphasised_in_the_passage(
     assert passages, "every passage should have highlighted sentences"
 
     for passage in passages:
-        text = Renderer(tiny_pipeline.store.sources).highlighted(passage)
+        text = Renderer().highlighted(passage)
         emphasised = {text.plain[span.start : span.end] for span in text.spans}
         assert expected_highlights(tiny_settings, passage) <= emphasised
 

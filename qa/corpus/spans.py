@@ -31,3 +31,30 @@ def join_pieces(pieces: Iterable[str]) -> str:
 def text_from_spans(source: str, spans: Iterable[Span]) -> str:
     """The display text of a passage: each span's raw text, cleaned, then joined."""
     return join_pieces(clean_text(source[start:end]) for start, end in spans)
+
+
+def highlights_in_text(
+    text: str, source: str, spans: Iterable[Span], highlights: Iterable[Span]
+) -> tuple[Span, ...]:
+    """Where each highlighted source span shows in a passage's display `text`: [start, end)
+    offsets into `text`, in order, for an interface that marks them without the source.
+
+    A highlight may run across the pieces of a passage; each piece's part is cleaned like the
+    display text and found in it, after the previous mark.
+
+    >>> source = "Intro. **The answer** is here. Tail."
+    >>> text = text_from_spans(source, [(0, 36)])
+    >>> [text[a:b] for a, b in highlights_in_text(text, source, [(0, 36)], [(7, 30)])]
+    ['The answer is here.']
+    """
+    spans = list(spans)
+    marks: list[Span] = []
+    for h_start, h_end in highlights:
+        for start, end in spans:
+            if min(h_end, end) <= max(h_start, start):
+                continue
+            piece = clean_text(source[max(h_start, start) : min(h_end, end)]).strip()
+            at = text.find(piece) if piece else -1
+            if at >= 0:
+                marks.append((at, at + len(piece)))
+    return tuple(sorted(set(marks)))
