@@ -27,6 +27,11 @@ _PERMALINK_GLYPHS = {"¶", "#", "§", "🔗", "⚓"}
 _FOOTNOTE_ASIDE = (
     "aside.footnote, aside.footnote-list, aside[role=doc-footnote], aside[role=doc-endnotes]"
 )
+_LOOSE_PARENTS = ("body", "div", "blockquote", "center", "section", "article", "main")
+_INLINE = frozenset(  # inline elements: part of a run of loose text
+    {"a", "abbr", "b", "big", "cite", "code", "em", "font", "i", "img", "kbd", "q", "s"}
+    | {"samp", "small", "span", "strong", "sub", "sup", "tt", "u", "var"}
+)
 _BLOCK_TAGS = {"head", "p", "list", "item", "table", "row", "cell", "quote", "div", "main", "body"}
 
 
@@ -42,7 +47,7 @@ def read(path: Path) -> Extracted:
     page = LexborHTMLParser(_decode(raw))
     title, authors, date = _page_metadata(page)
     _prepare(page)
-    prepared = page.html or ""
+    prepared = _wrap_loose_text(page.html or "")
     warnings: list[str] = []
 
     blocks: list[str] = []
@@ -134,6 +139,81 @@ def _prepare(page: Any) -> None:
         if div is None:
             break
         note.replace_with(div)
+
+
+def _wrap_loose_text(html: str) -> str:
+    """Text written straight into <body> or a <div> (old hand-written pages: no <p> at all)
+    wrapped in <p>, which trafilatura would otherwise drop: it keeps text in blocks only, and
+    zlib's "how" page lost half its prose. A page without such text is returned unchanged.
+
+    Hand-written: lxml parses and rebuilds; no library wraps loose inline content.
+
+    >>> _wrap_loose_text("<html><body><h2>T</h2>Some <tt>loose</tt> text.<p>Kept</p></body></html>")
+    '<html><body><h2>T</h2><p>Some <tt>loose</tt> text.</p><p>Kept</p></body></html>'
+    """
+    import lxml.html
+
+    if not html.strip():
+        return html
+    root = lxml.html.document_fromstring(html)
+    changed = False
+    for parent in list(root.iter(*_LOOSE_PARENTS)):
+        if _has_loose_text(parent):
+            _wrap_runs(parent)
+            changed = True
+    return lxml.html.tostring(root, encoding="unicode") if changed else html
+
+
+def _has_loose_text(parent: Any) -> bool:
+    return bool((parent.text or "").strip()) or any((c.tail or "").strip() for c in parent)
+
+
+def _wrap_runs(parent: Any) -> None:
+    """Rebuild `parent`'s content: each run of text and inline elements holding text becomes
+    one <p>; block children stay where they are."""
+    from lxml.html import Element
+
+    nodes: list[Any] = [parent.text] if parent.text else []
+    for child in list(parent):
+        tail, child.tail = child.tail, None
+        nodes.append(child)
+        if tail:
+            nodes.append(tail)
+        parent.remove(child)
+    parent.text = None
+    run: list[Any] = []
+
+    def flush() -> None:
+        target = parent
+        if any(_text_of(n).strip() for n in run):
+            target = Element("p")
+            parent.append(target)
+        for node in run:
+            _append(target, node)
+        run.clear()
+
+    for node in nodes:
+        if isinstance(node, str) or not isinstance(node.tag, str) or node.tag in _INLINE:
+            run.append(node)  # text, an inline element, or a comment
+        else:
+            flush()
+            parent.append(node)
+    flush()
+
+
+def _text_of(node: Any) -> str:
+    if isinstance(node, str):
+        return node
+    return node.text_content() if isinstance(node.tag, str) else ""
+
+
+def _append(parent: Any, node: Any) -> None:
+    if not isinstance(node, str):
+        parent.append(node)
+    elif len(parent):
+        parent[-1].tail = (parent[-1].tail or "") + node
+    else:
+        parent.text = (parent.text or "") + node
 
 
 def _blocks(root: Any) -> list[str]:
