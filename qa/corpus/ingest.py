@@ -10,12 +10,19 @@ import hashlib
 import itertools
 import logging
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from qa.corpus.blocks import Block, split_blocks
 from qa.corpus.catalog import CatalogEntry, load_catalog
-from qa.corpus.files import CorpusFile, Skip, list_corpus, read_bytes, resolve_document
+from qa.corpus.files import (
+    CorpusFile,
+    Skip,
+    content_sha256,
+    list_corpus,
+    read_bytes,
+    resolve_document,
+)
 from qa.corpus.front_matter import TextMetadata, text_metadata
 from qa.corpus.readers import READERS, Extracted, read_with_reader
 from qa.corpus.roles import Roles, assign_roles
@@ -139,6 +146,28 @@ def _parse_plain(doc_id: str, text: str, entry: CatalogEntry | None, path: str) 
     return parse_text(doc_id, text, entry, path, meta)
 
 
+@dataclass
+class ExtractionCache:
+    """Readers' output by file content: a PDF, web page or Word file whose bytes the index
+    being replaced already extracted is not read again (a library of PDFs would otherwise be
+    re-extracted whole by every `qa add`). Filled by qa/index/reuse.py; `by_doc` records what
+    this read used, so the build can store it for the next one."""
+
+    known: dict[str, Extracted] = field(default_factory=dict)  # file SHA-256 (hex) -> output
+    by_doc: dict[str, tuple[str, Extracted]] = field(default_factory=dict)  # id -> (hash, output)
+    reused: int = 0
+
+    def extract(self, file: CorpusFile) -> Extracted:
+        digest = content_sha256(file).hex()
+        extracted = self.known.get(digest)
+        if extracted is None:
+            extracted = _extract(file.real, file.doc_id)
+        else:
+            self.reused += 1
+        self.by_doc[file.doc_id] = (digest, extracted)
+        return extracted
+
+
 def load_corpus(
     corpus_dir: Path, *, max_file_bytes: int | None = None, progress: Progress | None = None
 ) -> tuple[list[Document], list[str]]:
@@ -153,17 +182,22 @@ def load_corpus(
 
 
 def read_corpus(
-    corpus_dir: Path, *, max_file_bytes: int | None = None, progress: Progress | None = None
+    corpus_dir: Path,
+    *,
+    max_file_bytes: int | None = None,
+    progress: Progress | None = None,
+    extractions: ExtractionCache | None = None,
 ) -> tuple[list[tuple[Document, str]], list[str]]:
     """`load_corpus`, with each document's text as it was parsed: a build chunks and cites
-    exactly that text, without reading the file again."""
+    exactly that text, without reading the file again. `extractions` lends readers' output
+    for files already extracted, and records what was used."""
     listing = list_corpus(corpus_dir, max_file_bytes)
     catalog = load_catalog(corpus_dir)
     documents: list[tuple[Document, str]] = []
     skipped = list(listing.skipped)
     for done, file in enumerate(listing.files, start=1):
         try:
-            documents.append(_parse_corpus_file(file, catalog, max_file_bytes))
+            documents.append(_parse_corpus_file(file, catalog, max_file_bytes, extractions))
         except UnreadableDocument as exc:
             skipped.append(Skip(file.doc_id, str(exc)))
         if progress is not None:
@@ -178,13 +212,17 @@ def read_corpus(
 
 
 def _parse_corpus_file(
-    file: CorpusFile, catalog: dict[str, CatalogEntry], max_file_bytes: int | None
+    file: CorpusFile,
+    catalog: dict[str, CatalogEntry],
+    max_file_bytes: int | None,
+    extractions: ExtractionCache | None = None,
 ) -> tuple[Document, str]:
     entry = catalog.get(file.doc_id)
     if file.real.suffix.lower() not in READERS:
         text = decode_text(file.doc_id, read_bytes(file.real, file.doc_id, max_file_bytes))
         return _parse_plain(file.doc_id, text, entry, str(file.path)), text
-    extracted = _extract(file.real, file.doc_id)  # the listing already left out files too big
+    # The listing already left out files too big.
+    extracted = extractions.extract(file) if extractions else _extract(file.real, file.doc_id)
     if entry is None and extracted.title:  # the file's own metadata, unless the catalog says
         entry = CatalogEntry(extracted.title, extracted.authors, extracted.date)
     # A reader marks every heading it finds (outline, styles, h1-h6, font size) as a `#` line.

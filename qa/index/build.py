@@ -20,7 +20,7 @@ import numpy as np
 
 import qa
 from qa.corpus.chunking import chunk_document
-from qa.corpus.ingest import read_corpus
+from qa.corpus.ingest import ExtractionCache, read_corpus
 from qa.errors import IndexCorrupt, IndexMissing
 from qa.index.bm25 import BM25Retriever
 from qa.index.embedder import Embedder, load_embedder
@@ -42,7 +42,14 @@ from qa.index.manifest import (
 from qa.index.ownership import check_index_location
 from qa.index.progress import BuildProgress, as_progress
 from qa.index.records import SOURCES, chunk_record, document_record
-from qa.index.reuse import Known, PreviousVectors, embed_reusing, previous_vectors
+from qa.index.reuse import (
+    Known,
+    PreviousVectors,
+    embed_reusing,
+    extraction_record,
+    previous_extractions,
+    previous_vectors,
+)
 from qa.index.sentences import (
     SENTENCE_SPANS,
     SENTENCE_VECTORS,
@@ -117,7 +124,12 @@ def build_index(
         previous = (
             previous_vectors(target, expected, current.intact) if reusable else PreviousVectors()
         )
-        result = _build(settings, embedder, second, expected, previous, report, started, enrich)
+        extractions = (
+            previous_extractions(target, current.intact) if reusable else ExtractionCache()
+        )
+        result = _build(
+            settings, embedder, second, expected, (previous, extractions), report, started, enrich
+        )
         return result
 
 
@@ -126,17 +138,21 @@ def _build(
     embedder: Embedder,
     second: Embedder | None,
     expected: dict[str, Any],
-    previous: PreviousVectors,
+    lent: tuple[PreviousVectors, ExtractionCache],
     report: BuildProgress,
     started: float,
     enrich: bool,
 ) -> BuildResult:
     target = settings.index_dir.absolute()
+    previous, extractions = lent
     read, skipped = read_corpus(
         settings.corpus_dir,
         max_file_bytes=max_file_bytes(settings),
         progress=_files_read(report),
+        extractions=extractions,
     )
+    if extractions.reused:
+        report.note(f"reused the extracted text of {extractions.reused} PDF, web or Word files")
     documents = [doc for doc, _ in read]
     cfg = chunking_settings(settings)
     chunks: list[Chunk] = []
@@ -214,7 +230,17 @@ def _build(
         _write_lines(
             build_dir / SOURCES,
             (
-                {"doc_id": d.doc_id, "text": sources[d.doc_id], "page_starts": list(d.page_starts)}
+                {
+                    "doc_id": d.doc_id,
+                    "text": sources[d.doc_id],
+                    "page_starts": list(d.page_starts),
+                    # A reader's output, so the next build need not read the file again.
+                    **(
+                        {"extracted": extraction_record(*extractions.by_doc[d.doc_id])}
+                        if d.doc_id in extractions.by_doc
+                        else {}
+                    ),
+                }
                 for d in documents
             ),
         )

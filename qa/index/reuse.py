@@ -17,7 +17,11 @@ from typing import Any
 
 import numpy as np
 
+from qa.corpus.ingest import ExtractionCache
+from qa.corpus.readers import Extracted
 from qa.index.embedder import Embedder
+from qa.index.manifest import PARSER_VERSION
+from qa.index.records import SOURCES
 from qa.index.sentences import SENTENCE_VECTORS, SentenceKey, sentence_keys
 
 log = logging.getLogger(__name__)
@@ -114,3 +118,47 @@ def _by_text(texts: list[str], index: Any) -> Known:
         raise ValueError(f"{index.ntotal} vectors for {len(texts)} texts")
     vectors = index.reconstruct_n(0, index.ntotal) if texts else []
     return dict(zip(texts, vectors, strict=True))
+
+
+def previous_extractions(index_dir: Path, intact: Intact = None) -> ExtractionCache:
+    """The readers' output the index at `index_dir` stored (in sources.jsonl), by file hash,
+    for a build to lend `read_corpus`. Only output of this parser version: a reader that
+    changed must read again (bump PARSER_VERSION with any reader change)."""
+    cache = ExtractionCache()
+    if intact is not None and SOURCES not in intact:
+        return cache
+    try:
+        with (index_dir / SOURCES).open(encoding="utf-8") as lines:
+            for line in lines:
+                record = json.loads(line)
+                meta = record.get("extracted")
+                if meta is None or meta.get("parser") != PARSER_VERSION:
+                    continue
+                cache.known[meta["file_sha256"]] = Extracted(
+                    text=record["text"],
+                    page_starts=tuple(record["page_starts"]),
+                    title=meta["title"],
+                    authors=tuple(meta["authors"]),
+                    date=meta["date"],
+                    pages=meta["pages"],
+                    warnings=tuple(meta["warnings"]),
+                )
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        log.warning("not reusing extracted texts of %s (%s); reading every file", index_dir, error)
+        return ExtractionCache()
+    return cache
+
+
+def extraction_record(digest: str, extracted: Extracted) -> dict[str, Any]:
+    """What sources.jsonl keeps of a reader's output besides the text and page starts."""
+    return {
+        "file_sha256": digest,
+        "parser": PARSER_VERSION,
+        "title": extracted.title,
+        "authors": list(extracted.authors),
+        "date": extracted.date,
+        "pages": extracted.pages,
+        "warnings": list(extracted.warnings),
+    }
