@@ -5,7 +5,7 @@ PORT ?= 8000
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install run test test-fast lint bench clean
+.PHONY: install browser run test test-fast test-browser lint bench clean
 
 install: $(VENV)/.installed
 
@@ -15,15 +15,25 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
+# Debian's Chromium, which tests/browser drive through Playwright (never `playwright install`:
+# this network reaches package registries only). Root in CI; sudo elsewhere.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium)
+
 run: install
 	$(VENV)/bin/qa build    # a no-op when the index matches the corpus and settings
 	$(VENV)/bin/qa serve --host 127.0.0.1 --port $(PORT)
 
-test: install
+test: install browser
 	$(PY) -m pytest -q
 
 test-fast: install
-	$(PY) -m pytest -q -m "not model and not eval"
+	$(PY) -m pytest -q -m "not model and not eval and not browser"
+
+test-browser: install browser    # screenshots in tests/browser/artifacts/ (or $QA_TEST_ARTIFACTS)
+	$(PY) -m pytest -q -m browser tests/browser
 
 lint: install
 	$(VENV)/bin/ruff check qa tests eval bench

@@ -63,6 +63,7 @@ from qa.schema import (
 )
 from qa.serving import ServedIndex, reload_on_sighup, served_index
 from qa.settings import Settings, available_cores
+from qa.web import OPEN_PATHS, OPEN_PREFIXES, add_web
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +134,9 @@ def create_app(
         version=__version__,
         summary="Ask a question; get back the source passages that answer it, with citations.",
         lifespan=lifespan,
+        # Served by qa/web instead, from local assets: FastAPI's load Swagger UI from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.pipeline = pipeline
     app.state.listen_host = host
@@ -146,6 +150,7 @@ def create_app(
     app.include_router(router)
     app.include_router(_ask_router(limits))
     app.include_router(library_router(limits, _GUARD_RESPONSES))
+    add_web(app, app.openapi_url)  # the page, its assets and /docs
     _add_guards(app, limits)
     return app
 
@@ -158,11 +163,13 @@ def _add_guards(app: FastAPI, settings: Settings) -> None:
         LimitBody, max_bytes=settings.max_body_bytes, larger={("POST", UPLOAD_PATH): upload}
     )
     if settings.api_key is not None:
-        docs = {app.docs_url, app.redoc_url, app.openapi_url, app.swagger_ui_oauth2_redirect_url}
+        # The pages, their assets and the docs hold no data; their scripts send the key.
+        docs = {app.openapi_url, app.swagger_ui_oauth2_redirect_url}
         app.add_middleware(
             RequireApiKey,
             key=settings.api_key.get_secret_value(),
-            open_paths={"/health"} | {path for path in docs if path},
+            open_paths={"/health"} | OPEN_PATHS | {path for path in docs if path},
+            open_prefixes=OPEN_PREFIXES,
             respond=_handle_qa_error,
         )
     if settings.cors_origins:

@@ -23,21 +23,29 @@ ErrorResponder = Callable[[Request, QAError], Awaitable[Response]]
 
 
 class RequireApiKey:
-    """Refuses a request without `Authorization: Bearer KEY`, unless its path is open.
+    """Refuses a request without `Authorization: Bearer KEY`, unless its path is open: one of
+    `open_paths`, or under one of `open_prefixes` (e.g. "/static/").
 
     The refusal is rendered by `respond` (the app's one mapping of qa errors to statuses).
     """
 
     def __init__(
-        self, app: ASGIApp, *, key: str, open_paths: Collection[str], respond: ErrorResponder
+        self,
+        app: ASGIApp,
+        *,
+        key: str,
+        open_paths: Collection[str],
+        respond: ErrorResponder,
+        open_prefixes: Collection[str] = (),
     ) -> None:
         self.app = app
         self.key = key.encode()
         self.open_paths = frozenset(open_paths)
+        self.open_prefixes = tuple(open_prefixes)
         self.respond = respond
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in self.open_paths or self._authorized(scope):
+        if scope["type"] != "http" or self._open(scope["path"]) or self._authorized(scope):
             await self.app(scope, receive, send)
             return
         request = Request(scope, receive)
@@ -46,6 +54,11 @@ class RequireApiKey:
         )
         response = await self.respond(request, error)
         await response(scope, receive, send)
+
+    def _open(self, path: str) -> bool:
+        # A prefix ends with "/", and Starlette routes the path as given, so "/static/../x"
+        # reaches no route outside it (StaticFiles refuses paths that leave its folder).
+        return path in self.open_paths or path.startswith(self.open_prefixes)
 
     def _authorized(self, scope: Scope) -> bool:
         given = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
