@@ -132,6 +132,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         _stop(process)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def fresh_artifacts() -> None:
+    """Only this run's screenshots in the artefacts folder, no stale failures."""
+    for old in ARTIFACTS.glob("test_*.png"):
+        old.unlink()
+
+
 # One per test module, stopped at its end: Playwright's event loop, running while it lives,
 # would make asyncio.run fail in the tests collected after these (session scope did).
 @pytest.fixture(scope="module")
@@ -147,8 +154,6 @@ def browser() -> Iterator[Any]:
         from playwright.sync_api import sync_playwright
     except ImportError:
         pytest.fail("playwright is not installed: run `make install` (the dev extras)", False)
-    for old in ARTIFACTS.glob("test_*.png"):  # only this run's screenshots, no stale failures
-        old.unlink()
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS, timeout=30_000
