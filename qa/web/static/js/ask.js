@@ -87,8 +87,8 @@ function fillForm(search) {
   if (activeFilters(search) > 0) filtersBox.open = true;
 }
 
-// Open by default (every control in view); on a phone, closed until asked for or in use.
-if (window.matchMedia("(max-width: 760px)").matches) filtersBox.open = false;
+// Closed until asked for or in use (a search from a URL with filters opens them), so the
+// passages come first; the summary counts the filters set.
 
 function activeFilters(search) {
   return (search.docs.length ? 1 : 0) + (search.author ? 1 : 0) + (search.since ? 1 : 0) + (search.until ? 1 : 0);
