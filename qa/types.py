@@ -66,11 +66,13 @@ class Chunk:
 
     @property
     def start(self) -> int:
-        return self.spans[0][0]
+        """Where the first piece starts: [start, end) covers every span, whatever their order
+        (a merged passage lists its chunks' pieces in reading order, not offset order)."""
+        return min(start for start, _ in self.spans)
 
     @property
     def end(self) -> int:
-        return self.spans[-1][1]
+        return max(end for _, end in self.spans)
 
     @property
     def section(self) -> str:

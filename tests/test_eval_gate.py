@@ -65,3 +65,16 @@ def test_library_set_meets_its_thresholds(tmp_path_factory):
     thresholds = load_thresholds(library.thresholds)
     failures = gate_failures(report.run(thresholds.mode).metrics["overall"], thresholds)
     assert not failures, "below eval/library/thresholds.json:\n" + "\n".join(failures)
+
+
+def test_locked_split_meets_its_thresholds(real_pipeline):
+    """The split no setting is chosen on (eval/locked): gated against regressions only."""
+    from qa.evaluation.sets import EVAL_SETS
+
+    locked = EVAL_SETS["locked"]
+    assert locked.thresholds is not None
+    questions = load_questions(locked.questions, Settings().corpus_dir)
+    report = run_eval(real_pipeline, questions, modes=("hybrid",), k=10)
+    thresholds = load_thresholds(locked.thresholds)
+    failures = gate_failures(report.run(thresholds.mode).metrics["overall"], thresholds)
+    assert not failures, "below eval/locked/thresholds.json:\n" + "\n".join(failures)

@@ -633,3 +633,17 @@ def test_detected_outline_equals_the_hand_checked_outline(doc_id: str) -> None:
     ]
     expected = json.loads((OUTLINES / f"{doc_id}.json").read_text("utf-8"))
     assert detected == expected
+
+
+def test_a_footnote_after_a_page_break_footnote_block_is_a_footnote_not_body_text() -> None:
+    """000: "14 The full text of the statement…" follows a footnote block cut into the body by
+    a page break; it is a footnote of its own, never chunked with a body paragraph."""
+    from qa.corpus.ingest import parse_file
+    from qa.settings import REPO_ROOT
+
+    path = REPO_ROOT / "corpus" / "000_ff0be94e4a76eeec.txt"
+    at = path.read_text(encoding="utf-8").find("14 The full text of the statement")
+    holding = [p for p in parse_file(path).paragraphs if any(s <= at < e for s, e in p.spans)]
+    [paragraph] = holding
+    assert paragraph.kind == "footnote"
+    assert paragraph.text.startswith("14 The full text of the statement")

@@ -32,11 +32,12 @@ def resolve_modes(requested: tuple[str, ...]) -> tuple[str, ...]:
 @click.option(
     "--set",
     "set_name",
-    type=click.Choice(["main", "library"]),
+    type=click.Choice(["main", "locked", "library"]),
     default="main",
     show_default=True,
-    help="main: eval/questions.jsonl over the corpus; library: eval/library/questions.jsonl "
-    "over the PDF, HTML and Word files of eval/library/corpus (indexed in index/eval-library).",
+    help="main: eval/questions.jsonl over the corpus; locked: eval/locked/questions.jsonl, the "
+    "split no setting is chosen on; library: eval/library/questions.jsonl over the PDF, HTML and "
+    "Word files of eval/library/corpus (indexed in index/eval-library).",
 )
 @click.option(
     "--questions",

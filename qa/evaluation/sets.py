@@ -1,7 +1,8 @@
 """The eval sets `qa eval --set` knows: each a questions file, its gate, and its corpus.
 
-`main` asks about the bundled corpus (whatever --corpus/--index say); `library` about real PDF,
-HTML and Word files in eval/library/corpus, indexed in a folder of its own.
+`main` asks about the bundled corpus (whatever --corpus/--index say); `locked` too, with
+questions written later by other hands that no setting is ever chosen on; `library` about real
+PDF, HTML and Word files in eval/library/corpus, indexed in a folder of its own.
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ class EvalSet:
 EVAL = REPO_ROOT / "eval"
 EVAL_SETS = {
     "main": EvalSet("main", EVAL / "questions.jsonl", None),
+    # Questions no setting is ever chosen on (eval/locked/README.md): only reported and gated.
+    "locked": EvalSet(
+        "locked", EVAL / "locked" / "questions.jsonl", EVAL / "locked" / "thresholds.json"
+    ),
     "library": EvalSet(
         "library",
         EVAL / "library" / "questions.jsonl",

@@ -24,7 +24,8 @@ def merge_adjacent(
     """Hits in rank order, each with the chunk rows it covers.
 
     Among the first `window` hits, a hit whose chunk directly precedes or follows (same document,
-    same section, next row) that of a better-ranked hit joins it, up to `most` chunks a passage.
+    same section, same kind, next row) that of a better-ranked hit joins it, up to `most` chunks
+    a passage.
     The merged passage keeps the better hit's rank and scores.
     """
     groups: list[list[tuple[Hit, int]]] = []
@@ -46,6 +47,7 @@ def _neighbours(group: list[tuple[Hit, int]], chunk: Chunk, row: int) -> bool:
     return any(
         other.chunk.doc_id == chunk.doc_id
         and other.chunk.section_path == chunk.section_path
+        and other.chunk.kind == chunk.kind  # a footnote never joins the body text it cuts
         and abs(other_row - row) == 1
         for other, other_row in group
     )
