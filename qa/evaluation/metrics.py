@@ -175,6 +175,29 @@ def mean(values: Iterable[float | bool]) -> float | None:
     return sum(items) / len(items) if items else None
 
 
+def expected_calibration_error(
+    pairs: Sequence[tuple[float, bool]], bins: int = 10
+) -> float | None:
+    """ECE of (confidence, outcome) pairs: the mean gap between confidence and the outcome
+    rate in equal-width confidence bins, weighted by their sizes (Naeini et al. 2015; Guo et
+    al. 2017, eq. 3). None for no pairs.
+
+    >>> expected_calibration_error([(0.9, True), (0.9, False), (0.2, False), (0.2, False)])
+    0.3
+    >>> expected_calibration_error([]) is None
+    True
+    """
+    if not pairs:
+        return None
+    grouped: dict[int, list[tuple[float, bool]]] = {}
+    for confidence, outcome in pairs:
+        grouped.setdefault(min(int(confidence * bins), bins - 1), []).append((confidence, outcome))
+    gap = sum(
+        abs(sum(c for c, _ in group) - sum(o for _, o in group)) for group in grouped.values()
+    )
+    return round(gap / len(pairs), 12)
+
+
 def summarise(results: Sequence[QuestionResult]) -> dict[str, Metrics]:
     """Metrics overall and for each style present: {"overall": {...}, "paraphrase": {...}, ...}."""
     answerable = {r.id: r.relevant for r in results if r.answerable}
@@ -209,6 +232,11 @@ def _group_metrics(
     metrics["citation_fidelity"] = sum(r.citations_ok for r in results) / cited if cited else None
     metrics["abstain_unanswerable"] = mean(r.abstained for r in unanswerable)
     metrics["abstain_answerable"] = mean(r.abstained for r in answerable)
+    # Confidence read as the probability that the first passage answers (unanswerable
+    # questions: it never does).
+    metrics["confidence_ece"] = expected_calibration_error(
+        [(r.confidence, r.rank == 1) for r in results]
+    )
     metrics["latency_p50_ms"] = percentile(latencies, 50)
     metrics["latency_p95_ms"] = percentile(latencies, 95)
     return metrics

@@ -26,6 +26,7 @@ COLUMNS = (
     "citation_fidelity",
     "abstain_unanswerable",
     "abstain_answerable",
+    "confidence_ece",
     "latency_p50_ms",
     "latency_p95_ms",
 )
@@ -102,7 +103,9 @@ def report_markdown(report: EvalReport, **extra: Any) -> str:
         "",
         "R@k: an answering passage within the top k. Section and highlight accuracy: over "
         "answerable questions with a hit in the top 10. Citation fidelity: share of returned "
-        "passages whose text is rebuilt exactly from their spans. Abstention: share abstained.",
+        "passages whose text is rebuilt exactly from their spans. Abstention: share abstained. "
+        "confidence_ece: expected calibration error of confidence read as the probability that "
+        "the first passage answers (10 bins).",
     ]
     body = []
     for run in report.runs:
