@@ -7,7 +7,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from qa.settings import Settings
+from qa.settings import REPO_ROOT, Settings
+
+# Real PDF and web files, shared with the second eval set (sources and licences in
+# eval/library/SOURCES.md); test-only files (encrypted, made here) are in tests/data/library.
+REAL_DOCUMENTS = REPO_ROOT / "eval" / "library" / "corpus"
 
 if TYPE_CHECKING:
     from qa.pipeline import Pipeline

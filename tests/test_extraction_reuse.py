@@ -13,6 +13,7 @@ import qa.corpus.ingest
 from qa.index.build import build_index
 from qa.index.embedder import load_embedder
 from qa.settings import Settings
+from tests.conftest import REAL_DOCUMENTS
 
 LIBRARY = Path(__file__).parent / "data" / "library"
 
@@ -21,8 +22,9 @@ LIBRARY = Path(__file__).parent / "data" / "library"
 def settings(tmp_path: Path) -> Settings:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    for name in ("bzip2-manual.pdf", "python311_json.html", "field_report.docx"):
-        shutil.copy(LIBRARY / name, corpus / name)
+    for name in ("bzip2-manual.pdf", "python311_json.html"):
+        shutil.copy(REAL_DOCUMENTS / name, corpus / name)
+    shutil.copy(LIBRARY / "field_report.docx", corpus / "field_report.docx")
     return Settings(
         corpus_dir=corpus, index_dir=tmp_path / "index", embedder="fake", second_embedder="none"
     )
@@ -53,7 +55,7 @@ def test_a_rebuild_reads_only_new_or_changed_files_and_gives_the_same_index(
     reads = count_reads(monkeypatch)
 
     (settings.corpus_dir / "note.md").write_text("# A note\n\nOne more document.\n")
-    shutil.copy(LIBRARY / "sample-sigconf.pdf", settings.corpus_dir / "acm.pdf")
+    shutil.copy(REAL_DOCUMENTS / "sample-sigconf.pdf", settings.corpus_dir / "acm.pdf")
     build_index(settings, load_embedder("fake"))
 
     assert reads == ["acm.pdf"]  # the three already extracted are lent by the old index
@@ -67,7 +69,7 @@ def test_a_rebuild_reads_only_new_or_changed_files_and_gives_the_same_index(
 def test_a_changed_file_is_read_again(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     build_index(settings, load_embedder("fake"))
     reads = count_reads(monkeypatch)
-    shutil.copy(LIBRARY / "sample-sigconf.pdf", settings.corpus_dir / "bzip2-manual.pdf")
+    shutil.copy(REAL_DOCUMENTS / "sample-sigconf.pdf", settings.corpus_dir / "bzip2-manual.pdf")
     build_index(settings, load_embedder("fake"))
     assert reads == ["bzip2-manual.pdf"]
     assert sources(settings)["bzip2-manual.pdf"]["extracted"]["pages"] == 6

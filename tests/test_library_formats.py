@@ -1,6 +1,6 @@
 """PDF, HTML and Word files in a corpus: built, cited by page, served from the stored text.
 
-Fake embedders (the formats are what is tested); the files are the real ones of tests/data/library.
+Fake embedders (the formats are what is tested); the files are the real ones of eval/library/corpus.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from qa.api import create_app
 from qa.pipeline import Pipeline
 from qa.settings import Settings
+from tests.conftest import REAL_DOCUMENTS
 from tests.test_cli import qa
 
 LIBRARY = Path(__file__).parent / "data" / "library"
@@ -26,8 +27,8 @@ def library(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     corpus = root / "corpus"
     (corpus / "docs").mkdir(parents=True)
     shutil.copy(LIBRARY / "field_report.docx", corpus / "field_report.docx")
-    shutil.copy(LIBRARY / "python311_json.html", corpus / "docs" / "json.html")
-    shutil.copy(LIBRARY / "bzip2-manual.pdf", corpus / "docs" / "bzip2-manual.pdf")
+    shutil.copy(REAL_DOCUMENTS / "python311_json.html", corpus / "docs" / "json.html")
+    shutil.copy(REAL_DOCUMENTS / "bzip2-manual.pdf", corpus / "docs" / "bzip2-manual.pdf")
     return Settings(
         corpus_dir=corpus,
         index_dir=root / "index",

@@ -1,5 +1,5 @@
 """Adding and removing documents live: POST /documents, DELETE /documents/{doc_id}, qa add,
-qa remove. Real files (tests/data/library), the real app (TestClient, lifespan and watcher
+qa remove. Real files (eval/library/corpus), the real app (TestClient, lifespan and watcher
 running), the fake embedders."""
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from pydantic import SecretStr
 from qa.api import create_app
 from qa.index.embedder import HashEmbedder
 from qa.settings import Settings
-from tests.conftest import BRIDGES, PONDS, small_corpus_settings
+from tests.conftest import BRIDGES, PONDS, REAL_DOCUMENTS, small_corpus_settings
 from tests.test_cli import qa
 
 LIBRARY = Path(__file__).parent / "data" / "library"
-PDF = LIBRARY / "sample-sigconf.pdf"  # two columns, 6 pages
+PDF = REAL_DOCUMENTS / "sample-sigconf.pdf"  # two columns, 6 pages
 KEY = "s3cret-key"
 
 NOTE = """\

@@ -1,4 +1,4 @@
-"""The HTML and DOCX readers on real files (tests/data/library/, sources in SOURCES.md)."""
+"""The HTML and DOCX readers on real files (eval/library/corpus, tests/data/library)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from qa.corpus.readers import Extracted
 from qa.corpus.readers import docx as docx_reader
 from qa.corpus.readers import html as html_reader
 from qa.errors import UnreadableDocument
+from tests.conftest import REAL_DOCUMENTS
 
 LIBRARY = Path(__file__).parent / "data" / "library"
-JSON_HTML = LIBRARY / "python311_json.html"  # Python 3.11 docs page, Sphinx nav + sidebar
+JSON_HTML = REAL_DOCUMENTS / "python311_json.html"  # Python 3.11 docs page, Sphinx nav + sidebar
 FIELD_REPORT = LIBRARY / "field_report.docx"  # made by tests/data/library/make_docx.py
 
 

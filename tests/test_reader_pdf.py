@@ -1,4 +1,4 @@
-"""The PDF reader on real files (tests/data/library/SOURCES.md) and on hostile ones."""
+"""The PDF reader on real files (eval/library/corpus: see its SOURCES.md) and hostile ones."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ import pytest
 from qa.corpus.readers import Extracted
 from qa.corpus.readers.pdf import read
 from qa.errors import UnreadableDocument
+from tests.conftest import REAL_DOCUMENTS
 
 LIBRARY = Path(__file__).parent / "data" / "library"
-ACM = LIBRARY / "sample-sigconf.pdf"  # 6 pages, two columns, with an outline
-BZIP2 = LIBRARY / "bzip2-manual.pdf"  # 38 pages, one column, no outline, no metadata title
+ACM = REAL_DOCUMENTS / "sample-sigconf.pdf"  # 6 pages, two columns, with an outline
+BZIP2 = REAL_DOCUMENTS / "bzip2-manual.pdf"  # 38 pages, one column, no outline, no metadata title
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ import httpx
 import pytest
 
 from tests.browser.pages import PDF_ID, LiveServer
-from tests.conftest import BRIDGES, PONDS
+from tests.conftest import BRIDGES, PONDS, REAL_DOCUMENTS
 
 CHROMIUM = Path(os.environ.get("QA_CHROMIUM", "/usr/bin/chromium"))
 # Without the background-networking flags Chromium keeps trying to reach Google's hosts, which
@@ -43,7 +43,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = Path(os.environ.get("QA_TEST_ARTIFACTS") or Path(__file__).parent / "artifacts")
-LIBRARY = Path(__file__).parent.parent / "data" / "library"
 HOST = "127.0.0.1"
 WAIT_MS = 8_000  # Playwright's default wait: every page action is bounded
 SERVER_START_S = 90.0
@@ -100,7 +99,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     corpus.mkdir()
     (corpus / "ponds.txt").write_text(PONDS, encoding="utf-8")
     (corpus / "bridges.txt").write_text(BRIDGES, encoding="utf-8")
-    shutil.copy(LIBRARY / PDF_ID, corpus / PDF_ID)
+    shutil.copy(REAL_DOCUMENTS / PDF_ID, corpus / PDF_ID)
     index, log = root / "index", root / "serve.log"
     port = _free_port()
     env = {
