@@ -64,6 +64,7 @@ class Pipeline:
         progress: Callable[[str], None] | None = None,
         lazy: bool = False,
         enrich: bool = True,
+        embedders: tuple[LazyEmbedder, LazyEmbedder | None] | None = None,
     ) -> Pipeline:
         """Load the index (building it first when none exists) and the embedders.
 
@@ -72,9 +73,10 @@ class Pipeline:
         returning, so the first question does not pay for loading the models; `lazy=True` (the
         CLI) leaves each model to load when a question first needs it: never for BM25.
         `enrich` is `ensure_index`'s: False serves an index without the second model's vectors
-        rather than waiting for them.
+        rather than waiting for them. `embedders` (from `lazy_embedders`) reuses models a caller
+        already loaded, e.g. for a build just before.
         """
-        embedder, second = lazy_embedders(settings)
+        embedder, second = embedders or lazy_embedders(settings)
         store = ensure_index(
             settings,
             embedder,

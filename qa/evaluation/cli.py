@@ -123,15 +123,15 @@ def eval_command(
 
     questions = load_questions(questions_path, settings.corpus_dir)
 
-    from qa.pipeline import Pipeline
+    from qa.pipeline import Pipeline, lazy_embedders
 
     say = lambda message: err.print(message, markup=False)  # noqa: E731
+    embedders = lazy_embedders(settings)  # loaded once, by the build or by the questions
     if eval_set.corpus is not None:  # its own index, kept up to date here (reusing vectors)
         from qa.index.build import build_index
-        from qa.index.embedder import LazyEmbedder
 
-        build_index(settings, LazyEmbedder(settings.embedder), progress=say)
-    pipeline = Pipeline.open(settings, progress=say)
+        build_index(settings, embedders[0], second=embedders[1], progress=say)
+    pipeline = Pipeline.open(settings, progress=say, embedders=embedders)
 
     from qa.evaluation.runner import run_eval
 
