@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     # A passage sharing this much of its wording (word 5-grams) with a better one is dropped.
     duplicate_share: float = Field(0.5, gt=0.0, le=1.0)
     rrf_k: int = 20  # chosen by cross-validation (README, "Retrieval study")
+    # BM25's first chunk gets this many extra votes in the fusion when it scores at least
+    # `bm25_margin` times BM25's second (0 votes: off). Cross-validated, README "Retrieval study".
+    bm25_margin: float = Field(1.5, ge=1.0)
+    bm25_margin_votes: float = Field(1.0, ge=0.0)
     abstain_below: float = 0.4988  # eval/calibrate.py: with unknown names, 4% of answerable abstain
 
     # Corpus reading: a bigger file is reported and skipped.

@@ -6,6 +6,7 @@ Heavy imports (the pipeline, torch) happen inside the command so `qa --help` sta
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -32,12 +33,13 @@ def resolve_modes(requested: tuple[str, ...]) -> tuple[str, ...]:
 @click.option(
     "--set",
     "set_name",
-    type=click.Choice(["main", "locked", "library"]),
+    type=click.Choice(["main", "locked", "both", "library"]),
     default="main",
     show_default=True,
     help="main: eval/questions.jsonl over the corpus; locked: eval/locked/questions.jsonl, the "
-    "split no setting is chosen on; library: eval/library/questions.jsonl over the PDF, HTML and "
-    "Word files of eval/library/corpus (indexed in index/eval-library).",
+    "split no setting is chosen on; both: main and locked, then the gap between them; library: "
+    "eval/library/questions.jsonl over the PDF, HTML and Word files of eval/library/corpus "
+    "(indexed in index/eval-library).",
 )
 @click.option(
     "--questions",
@@ -96,12 +98,12 @@ def eval_command(
       qa eval --mode all            # hybrid, dense and bm25 side by side
       qa eval --json | jq '.modes.hybrid.overall["R@5"]'
       qa eval --gate                # exit 1 if below eval/thresholds.json
+      qa eval --set both --gate     # own set and locked split, each against its thresholds
       qa eval --set library --gate  # the PDF/HTML/Word set, against its own thresholds
     """
     import json
 
     from rich.console import Console
-    from rich.progress import Progress
 
     from qa.evaluation.dataset import load_questions
     from qa.evaluation.gate import gate_failures, load_thresholds
@@ -111,59 +113,117 @@ def eval_command(
 
     err = Console(stderr=True)
     obj = ctx.obj if isinstance(ctx.obj, dict) else {}
-    eval_set = EVAL_SETS[set_name]
-    settings = eval_set.settings(obj.get("settings") or Settings())
-    questions_path = questions_path or eval_set.questions
+    names = ("main", "locked") if set_name == "both" else (set_name,)
+    if questions_path is not None and len(names) > 1:
+        raise click.UsageError("--questions replaces one set's questions; pick main or locked")
     run_modes = resolve_modes(modes)
-    thresholds = load_thresholds(eval_set.thresholds) if gate else None
-    if thresholds is not None and thresholds.mode not in run_modes:
-        raise click.UsageError(
-            f"--gate checks mode {thresholds.mode!r}; add --mode {thresholds.mode} or --mode all"
-        )
-
-    questions = load_questions(questions_path, settings.corpus_dir)
-
     from qa.pipeline import Pipeline, lazy_embedders
 
     say = lambda message: err.print(message, markup=False)  # noqa: E731
-    embedders = lazy_embedders(settings)  # loaded once, by the build or by the questions
-    if eval_set.corpus is not None:  # its own index, kept up to date here (reusing vectors)
-        from qa.index.build import build_index
+    pipeline: Pipeline | None = None
+    reports: dict[str, tuple[Any, dict[str, str]]] = {}
+    failed = False
+    for name in names:
+        eval_set = EVAL_SETS[name]
+        settings = eval_set.settings(obj.get("settings") or Settings())
+        thresholds = load_thresholds(eval_set.thresholds) if gate else None
+        if thresholds is not None and thresholds.mode not in run_modes:
+            mode = thresholds.mode
+            raise click.UsageError(f"--gate checks mode {mode!r}; add --mode {mode} or --mode all")
+        questions_file = questions_path or eval_set.questions
+        questions = load_questions(questions_file, settings.corpus_dir)
+        if pipeline is None or eval_set.corpus is not None:
+            embedders = lazy_embedders(settings)  # loaded once, by the build or by the questions
+            if eval_set.corpus is not None:  # its own index, kept up to date (reusing vectors)
+                from qa.index.build import build_index
 
-        build_index(settings, embedders[0], second=embedders[1], progress=say)
-    pipeline = Pipeline.open(settings, progress=say, embedders=embedders)
+                build_index(settings, embedders[0], second=embedders[1], progress=say)
+            pipeline = Pipeline.open(settings, progress=say, embedders=embedders)
+
+        report = _run_with_progress(pipeline, questions, run_modes, k, err)
+        extra = {"questions_file": str(questions_file), "set": name}
+        folder = write_report(report, out_dir, **extra)
+        err.print(f"report written to {folder}")
+        reports[name] = (report, extra)
+        if not as_json:
+            _print_tables(report, title=name if len(names) > 1 else None)
+        if thresholds is not None:
+            failures = gate_failures(report.run(thresholds.mode).metrics["overall"], thresholds)
+            if failures:
+                err.print(f"[red]gate failed ({name}, {thresholds.mode}):[/red]")
+                for line in failures:
+                    err.print(f"  {line}", markup=False)
+                failed = True
+            else:
+                err.print(f"[green]gate passed ({name}, {thresholds.mode})[/green]")
+
+    if as_json:
+        dicts = {name: report_dict(report, **extra) for name, (report, extra) in reports.items()}
+        if len(dicts) == 1:
+            click.echo(json.dumps(next(iter(dicts.values())), indent=2, ensure_ascii=False))
+        else:
+            gaps = split_gap(reports["main"][0], reports["locked"][0])
+            both = {**dicts, "gap": gaps}
+            click.echo(json.dumps(both, indent=2, ensure_ascii=False))
+    elif len(reports) > 1:
+        _print_gap(split_gap(reports["main"][0], reports["locked"][0]))
+    if failed:
+        ctx.exit(1)
+
+
+def _run_with_progress(pipeline, questions, modes, k, err):  # noqa: ANN001, ANN202 - lazy types
+    from rich.progress import Progress
 
     from qa.evaluation.runner import run_eval
 
     with Progress(console=err, transient=True) as bar:
-        task = bar.add_task("eval", total=len(questions) * len(run_modes))
+        task = bar.add_task("eval", total=len(questions) * len(modes))
         finished: dict[str, int] = {}
 
         def step(mode: str, done: int, total: int) -> None:
             finished[mode] = done
             bar.update(task, completed=sum(finished.values()), description=f"eval {mode}")
 
-        report = run_eval(pipeline, questions, modes=run_modes, k=k, progress=step)
-
-    extra = {"questions_file": str(questions_path), "set": set_name}
-    folder = write_report(report, out_dir, **extra)
-    err.print(f"report written to {folder}")
-    if as_json:
-        click.echo(json.dumps(report_dict(report, **extra), indent=2, ensure_ascii=False))
-    else:
-        _print_tables(report)
-
-    if thresholds is not None:
-        failures = gate_failures(report.run(thresholds.mode).metrics["overall"], thresholds)
-        if failures:
-            err.print(f"[red]gate failed ({thresholds.mode}):[/red]")
-            for line in failures:
-                err.print(f"  {line}", markup=False)
-            ctx.exit(1)
-        err.print(f"[green]gate passed ({thresholds.mode})[/green]")
+        return run_eval(pipeline, questions, modes=modes, k=k, progress=step)
 
 
-def _print_tables(report) -> None:  # noqa: ANN001 - EvalReport, imported lazily
+def split_gap(own, locked) -> dict[str, dict[str, float | None]]:  # noqa: ANN001 - EvalReports
+    """Per mode, locked minus own for each overall metric (negative: the locked split scores
+    lower; for R@5 that is what choices fitted to the own set cost)."""
+    counts = ("questions", "answerable", "unanswerable")
+    gaps: dict[str, dict[str, float | None]] = {}
+    for run in own.runs:
+        mine, theirs = run.metrics["overall"], locked.run(run.mode).metrics["overall"]
+        gaps[run.mode] = {
+            name: _difference(theirs.get(name), value)
+            for name, value in mine.items()
+            if name not in counts
+        }
+    return gaps
+
+
+def _difference(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else round(a - b, 4)
+
+
+def _print_gap(gaps: dict[str, dict[str, float | None]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from qa.evaluation.report import COLUMNS
+
+    table = Table(title="gap: locked − own (overall)")
+    table.add_column("mode")
+    columns = [name for name in COLUMNS if name != "questions"]
+    for name in columns:
+        table.add_column(name, justify="right")
+    for mode, values in gaps.items():
+        cells = ["—" if values.get(name) is None else f"{values[name]:+.3f}" for name in columns]
+        table.add_row(mode, *cells)
+    Console().print(table)
+
+
+def _print_tables(report, title: str | None = None) -> None:  # noqa: ANN001 - EvalReport
     from rich.console import Console
     from rich.table import Table
 
@@ -171,7 +231,8 @@ def _print_tables(report) -> None:  # noqa: ANN001 - EvalReport, imported lazily
 
     out = Console()
     for run in report.runs:
-        table = Table(title=f"{run.mode} (k={report.k})")
+        prefix = f"{title}: " if title else ""
+        table = Table(title=f"{prefix}{run.mode} (k={report.k})")
         table.add_column("group")
         for name in COLUMNS:
             table.add_column(name, justify="right")

@@ -11,6 +11,7 @@ of about 100 chunks' sentences, not all of them (at 20,000 chunks the full produ
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,9 +19,9 @@ import numpy as np
 from qa.index.embedder import Embedder
 from qa.index.store import IndexStore
 from qa.retrieval.dense import dense_search
-from qa.retrieval.fusion import ranks, reciprocal_rank_fusion
+from qa.retrieval.fusion import decisive_lexical_bonus, ranks, reciprocal_rank_fusion
 from qa.settings import Settings
-from qa.types import Hit
+from qa.types import Chunk, Hit
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,15 @@ class SearchResult:
     # Query cosine of the candidate chunks' sentences, by sentence index (for highlights);
     # None without a query vector (BM25 mode).
     sentence_scores: dict[int, float] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What the rankers found for one question, before fusion."""
+
+    scores: dict[str, dict[int, float]]  # ranker -> chunk row -> its score, its top rows only
+    sentence_scores: dict[int, float] | None  # as in SearchResult
+    timings_ms: dict[str, float]
 
 
 class HybridRetriever:
@@ -58,8 +68,17 @@ class HybridRetriever:
     ) -> SearchResult:
         """Ranked hits (at least k, up to the candidate pool) and per-stage timings in ms; only
         of the chunk rows in `allowed` (sorted) when given."""
+        evidence = self.rank(question, max(k, self.settings.candidates), mode, allowed)
+        t = time.perf_counter()
+        hits = self.fuse(evidence.scores, mode)
+        timings = {**evidence.timings_ms, "fuse": _ms(t)}
+        return SearchResult(hits, timings, evidence.sentence_scores)
+
+    def rank(
+        self, question: str, pool: int, mode: str = "hybrid", allowed: np.ndarray | None = None
+    ) -> Evidence:
+        """Each ranker's top `pool` chunk rows with their scores (before fusion)."""
         timings: dict[str, float] = {}
-        pool = max(k, self.settings.candidates)
         scores: dict[str, dict[int, float]] = {}
         sentence_scores = None
         query = None
@@ -90,23 +109,21 @@ class HybridRetriever:
             if mode == "hybrid" and best:
                 scores["sentence"] = best
             timings["sentences"] = _ms(t)
+        return Evidence(scores, sentence_scores, timings)
 
-        t = time.perf_counter()
-        rank_lists = {name: ranks(s) for name, s in scores.items()}
+    def fuse(self, scores: dict[str, dict[int, float]], mode: str = "hybrid") -> list[Hit]:
+        """One ranking from the rankers' scores, each hit keeping every ranker's evidence."""
         if mode == "hybrid":
-            fused = reciprocal_rank_fusion(rank_lists, k=self.settings.rrf_k)
+            k = self.settings.rrf_k
+            fused = reciprocal_rank_fusion({name: ranks(s) for name, s in scores.items()}, k=k)
+            margin, votes = self.settings.bm25_margin, self.settings.bm25_margin_votes
+            decisive = decisive_lexical_bonus(scores.get("bm25", {}), margin, votes, k)
+            if decisive is not None:
+                row, extra = decisive
+                fused[row] = fused.get(row, 0.0) + extra
         else:  # a single ranker: its own scores
             fused = dict(scores["dense" if mode == "dense" else "bm25"])
-        hits = []
-        for row in sorted(fused, key=lambda i: -fused[i]):
-            evidence: dict[str, float] = {"fused": fused[row]}
-            for name, s in scores.items():
-                if row in s:
-                    evidence[name] = s[row]
-                    evidence[f"{name}_rank"] = rank_lists[name][row]
-            hits.append(Hit(chunk=self.store.chunks[row], score=fused[row], scores=evidence))
-        timings["fuse"] = _ms(t)
-        return SearchResult(hits, timings, sentence_scores)
+        return hits_from(fused, scores, self.store.chunks)
 
     def _score_sentences(
         self, rows: list[int], query: np.ndarray
@@ -125,6 +142,22 @@ class HybridRetriever:
             if score > best.get(row, -np.inf):
                 best[row] = score
         return by_sentence, best
+
+
+def hits_from(
+    fused: dict[int, float], scores: dict[str, dict[int, float]], chunks: Sequence[Chunk]
+) -> list[Hit]:
+    """Hits in fused order, each keeping every ranker's score and rank as its evidence."""
+    rank_lists = {name: ranks(s) for name, s in scores.items()}
+    hits = []
+    for row in sorted(fused, key=lambda i: -fused[i]):
+        evidence: dict[str, float] = {"fused": fused[row]}
+        for name, s in scores.items():
+            if row in s:
+                evidence[name] = s[row]
+                evidence[f"{name}_rank"] = rank_lists[name][row]
+        hits.append(Hit(chunk=chunks[row], score=fused[row], scores=evidence))
+    return hits
 
 
 def _top(ids: np.ndarray, scores: np.ndarray) -> dict[int, float]:
