@@ -27,7 +27,7 @@ class Paragraph:
     spans: tuple[Span, ...]
     text: str  # display text: cleaned pieces joined
     section: Section
-    kind: str = "body"  # body | footnote | table | chronology | list
+    kind: str = "body"  # body | footnote | table | chronology | list | bio | bibliography
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,13 +79,20 @@ class Chunk:
         return self.section_path[-1] if self.section_path else self.title
 
 
+# Said before a chunk's text, so both rankers see what kind of passage it is.
+KIND_LABELS = {
+    "footnote": "Footnote. ",
+    "chronology": "Chronology. ",
+    "table": "Table. ",
+    "bio": "About the authors. ",
+    "bibliography": "Bibliography. ",
+}
+
+
 def search_text(title: str, section_path: tuple[str, ...], kind: str, text: str) -> str:
     """A chunk's text with its place in the document, so both rankers see the headings."""
     context = " › ".join((title, *(h for h in section_path if h != title)))
-    label = {"footnote": "Footnote. ", "chronology": "Chronology. ", "table": "Table. "}.get(
-        kind, ""
-    )
-    return f"{context}\n{label}{text}"
+    return f"{context}\n{KIND_LABELS.get(kind, '')}{text}"
 
 
 @dataclass(frozen=True, slots=True)

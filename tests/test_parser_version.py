@@ -18,8 +18,8 @@ from qa.corpus.ingest import read_corpus
 from qa.index.manifest import PARSER_VERSION, chunking_settings
 from qa.settings import REPO_ROOT, Settings
 
-PINNED_VERSION = 3
-DIGEST = "a3e2ba49b6a0e8b56fdaad0abf331df1a630b3508c5f0f02e71be2df42da62c2"
+PINNED_VERSION = 4
+DIGEST = "3e9326d62442396f37a2f76a445be76ab6d3f87d6f7b3559088202063e40529c"
 FOLDERS = (REPO_ROOT / "corpus", REPO_ROOT / "eval" / "library" / "corpus")
 
 
@@ -38,7 +38,8 @@ def parser_output_digest() -> str:
                 "text": hashlib.sha256(text.encode()).hexdigest(),
                 "pages": document.page_starts,
                 "sections": [(s.path, s.start, s.end) for s in document.sections],
-                "chunks": [(c.spans, c.section_path) for c in chunks],
+                # the kind too: retrieval weighs chunks by it (a bio, a bibliography entry)
+                "chunks": [(c.spans, c.section_path, c.kind) for c in chunks],
             }
             digest.update(json.dumps(record, sort_keys=True, default=list).encode())
     return digest.hexdigest()

@@ -1,7 +1,8 @@
 """Paragraphs -> chunks of roughly 100-250 words that never cross a section boundary.
 
-Footnotes, chronology entries and tables are packed only with their own kind, so a footnote
-is a passage of its own rather than a tail stuck onto body text.
+Footnotes, chronology entries, tables, author bios and bibliography entries are packed only
+with their own kind, so a footnote is a passage of its own rather than a tail stuck onto body
+text, and retrieval can weigh each kind apart.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ _KIND_CLASS = {
     "footnote": "footnote",
     "chronology": "chronology",
     "table": "table",
+    "bio": "bio",
+    "bibliography": "bibliography",
 }
 
 

@@ -18,7 +18,7 @@ BOILERPLATE_LINE = re.compile(
     r"Let us know how access to this document|Recommended Citation|This Thesis is brought to you|"
     r"Blog at\b|Up ↑|%d bloggers like this|©|ISBN|Copyright of this publication|"
     r"Published by\b|This paper does not represent|.{0,80}does not take collective positions|"
-    r"\[www\.|\[[^\]]+\]\(mailto:)",
+    r"\[www\.|\[[^\]]+\]\(mailto:|(?:image|photo|picture) credits?:)",
     re.IGNORECASE,
 )
 COVER_PAGE = re.compile(
@@ -29,7 +29,10 @@ NAME_LINE = re.compile(r"^[A-Z][\w.'’\-]*(?: [A-Z][\w.'’\-]*){0,4}$")
 BACK_MATTER = re.compile(
     r"^(?:about\b.*|bibliography|references|notes|acknowledge?ments?|endnotes)$", re.IGNORECASE
 )
-BOILERPLATE_HEADING = re.compile(r"^about\b(?!\s+the\s+authors?$)", re.IGNORECASE)
+# "ABOUT ECFR" is a publisher blurb; "About the authors" is read (qa.corpus.apparatus: bios).
+BOILERPLATE_HEADING = re.compile(
+    r"^about\b(?!\s+the\s+(?:authors?|contributors|editors?)$)", re.IGNORECASE
+)
 SECTION_WORDS = re.compile(
     r"^(?:introduction|conclusions?|bibliography|references|abstract|summary|acknowledge?ments?)$",
     re.IGNORECASE,

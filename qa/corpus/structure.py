@@ -7,13 +7,14 @@ from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from qa.corpus.apparatus import closing_bios, reading_end, section_kind
 from qa.corpus.blocks import Block
 from qa.corpus.roles import BACK_MATTER, BOILERPLATE_HEADING, Roles, same_title_key
 from qa.corpus.spans import text_from_spans
 from qa.types import Paragraph, Section, Span
 
 CONTINUES_UPPER_MIN_CHARS = 100  # a cut paragraph this long may continue with a capital
-BIBLIOGRAPHY = re.compile(r"^(?:bibliography|references|works cited)$", re.IGNORECASE)
+PROSE = {"body", "bio"}  # kinds whose paragraphs page breaks cut and rejoin like body text
 BIB_ENTRY = re.compile(r"^(?:- )?.{2,120}?\.\s+(?:\d{4}[a-z]?|n\.d)\.")
 
 
@@ -109,9 +110,15 @@ def build_paragraphs(
     body, note = _Open(), _Open(kind="footnote")
     section_of = _section_lookup(sections)
 
+    def author_of(b: Block) -> str | None:
+        section = section_of(b.start)
+        return section.author if section else None
+
+    bios = closing_bios(blocks, roles, author_of)
+
     def flush(par: _Open) -> _Open:
         if par.blocks:
-            spans: tuple[Span, ...] = tuple((b.start, b.end) for b in par.blocks)
+            spans: tuple[Span, ...] = tuple((b.start, reading_end(b)) for b in par.blocks)
             section = section_of(par.blocks[0].start)
             if section is not None and not section.boilerplate:
                 text = text_from_spans(source, spans)
@@ -129,24 +136,24 @@ def build_paragraphs(
             continue
         if role != "text":
             continue  # boilerplate, byline, pull quote: lifted out, the paragraph around it rejoins
-        kind = _kind(b)
-        section = section_of(b.start)
-        if section is not None and BIBLIOGRAPHY.match(section.heading):
+        kind = "bio" if b.index in bios else section_kind(section_of(b.start)) or _kind(b)
+        if kind == "bibliography":
             # Entries are cut by page breaks after complete-looking lines ('."', a URL):
             # an entry starts only at "Author(s). YYYY." and everything else continues one.
-            if body.blocks and not BIB_ENTRY.match(b.plain):
+            if body.kind == kind and body.blocks and not BIB_ENTRY.match(b.plain):
                 body.blocks.append(b)
                 continue
-        elif kind == "body" and b.starts_lower:
+        elif kind in PROSE and b.starts_lower:
             nxt = _next_role(blocks, roles, b.index)
             if not note.complete and (nxt == "footnote" or body.complete):
                 note.blocks.append(b)
                 continue
-            if not body.complete:
+            if not body.complete and body.kind == kind:
                 body.blocks.append(b)
                 continue
         elif (
-            kind == "body"
+            kind in PROSE
+            and body.kind == kind
             and not body.complete
             and len(body.blocks[-1].raw) >= CONTINUES_UPPER_MIN_CHARS
         ):
@@ -155,7 +162,7 @@ def build_paragraphs(
         body = flush(body)
         body.kind = kind
         body.blocks.append(b)
-        if kind != "body":
+        if kind not in PROSE and kind != "bibliography":
             body = flush(body)
     flush(body)
     flush(note)
