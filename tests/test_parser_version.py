@@ -1,4 +1,5 @@
-"""Whatever the parser produces (readers' text, sections, chunks) is pinned to PARSER_VERSION.
+"""Whatever the parser produces (readers' text, sections, chunks and their search text) is pinned
+to PARSER_VERSION.
 
 Indexes record the parser version in their corpus fingerprint, and builds lend each other the
 readers' output by it: a change in what is produced without a new version would leave indexes
@@ -19,7 +20,7 @@ from qa.index.manifest import PARSER_VERSION, chunking_settings
 from qa.settings import REPO_ROOT, Settings
 
 PINNED_VERSION = 4
-DIGEST = "3e9326d62442396f37a2f76a445be76ab6d3f87d6f7b3559088202063e40529c"
+DIGEST = "bd053b6d07adb4e41316292d6fa7655068e7636a68a07cde6b883e2d6916b665"
 FOLDERS = (REPO_ROOT / "corpus", REPO_ROOT / "eval" / "library" / "corpus")
 
 
@@ -38,8 +39,12 @@ def parser_output_digest() -> str:
                 "text": hashlib.sha256(text.encode()).hexdigest(),
                 "pages": document.page_starts,
                 "sections": [(s.path, s.start, s.end) for s in document.sections],
-                # the kind too: retrieval weighs chunks by it (a bio, a bibliography entry)
+                # the kind too: retrieval weighs chunks by it (a bio, a bibliography entry);
+                # and what is embedded, which the build's fingerprint does not see
                 "chunks": [(c.spans, c.section_path, c.kind) for c in chunks],
+                "search": hashlib.sha256(
+                    "\n".join(c.search_text for c in chunks).encode()
+                ).hexdigest(),
             }
             digest.update(json.dumps(record, sort_keys=True, default=list).encode())
     return digest.hexdigest()
