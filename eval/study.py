@@ -74,6 +74,7 @@ class Study:
         self._term_scores: dict[str, np.ndarray] = {}
         self._chunk_terms: dict[int, Counter[str]] = {}
         self.added_ms: dict[str, list[float]] = {}
+        self._authors_bm25: Any = None
 
     def trace(self, question: EvalQuestion) -> Trace:
         text = question.question
@@ -172,6 +173,21 @@ class Study:
         top = np.argsort(-combined, kind="stable")[:POOL]
         return {int(i): float(combined[i]) for i in top if combined[i] > 0}
 
+    def with_authors_bm25(self, trace: Trace) -> Scores:
+        """BM25 over each chunk's search text plus its authors' names (a question naming an
+        article's author then matches all of that article, not only its bio)."""
+        if self._authors_bm25 is None:
+            from qa.index.bm25 import BM25Retriever
+
+            texts = [f"{c.search_text}\n{' '.join(c.authors)}" for c in self.store.chunks]
+            self._authors_bm25 = BM25Retriever(texts)
+        found = self._authors_bm25.scores(trace.question.question)
+        top = np.argsort(-found, kind="stable")[:POOL]
+        scores = {**trace.scores, "bm25": {int(i): float(found[i]) for i in top if found[i] > 0}}
+        candidates = sorted({row for name, s in scores.items() if name != "sentence" for row in s})
+        scores["sentence"] = self.retriever._score_sentences(candidates, trace.query)[1]
+        return scores
+
     def rocchio(self, trace: Trace, docs: int, beta: float) -> Scores:
         """Dense rankers re-queried with q' = q + beta * mean(top `docs` fused chunks' vectors),
         renormalised (Rocchio 1971, positive feedback only)."""
@@ -236,7 +252,8 @@ def levers(study: Study, kinds: Iterable[str]) -> list[Lever]:
         for w in itertools.product(np.arange(0, 1.01, 0.1).round(1), repeat=4)
         if math.isclose(sum(w), 1.0)
     ]
-    prior_kinds = [k for k in kinds if k != "body"]
+    # Table: one chunk in the bundled corpus, nothing to learn a prior from.
+    prior_kinds = [k for k in kinds if k not in ("body", "table")]
     priors = [
         dict(zip(prior_kinds, p, strict=True))
         for p in itertools.product((0.7, 0.85, 1.0), repeat=len(prior_kinds))
@@ -251,6 +268,19 @@ def levers(study: Study, kinds: Iterable[str]) -> list[Lever]:
         fused = rrf(trace.scores, 20)
         bm25_margin(trace.scores, fused, setting["ratio"], setting["bonus"], 20)
         return fused, trace.scores
+
+    def with_margin_and_priors(
+        trace: Trace, setting: dict[str, Any]
+    ) -> tuple[dict[int, float], Scores]:
+        fused, scores = with_priors(trace, setting)
+        bm25_margin(scores, fused, 1.5, 1.0, 20)
+        return fused, scores
+
+    def with_authors(trace: Trace, setting: dict[str, Any]) -> tuple[dict[int, float], Scores]:
+        scores = study.with_authors_bm25(trace)
+        fused = rrf(scores, 20)
+        bm25_margin(scores, fused, 1.5, 1.0, 20)
+        return fused, scores
 
     def with_rm3(trace: Trace, setting: dict[str, Any]) -> tuple[dict[int, float], Scores]:
         scores = {**trace.scores, "bm25": study.rm3(trace, **setting)}
@@ -283,6 +313,8 @@ def levers(study: Study, kinds: Iterable[str]) -> list[Lever]:
             lambda t, s: (zscore_fusion(t.scores, s), t.scores),
         ),
         Lever("chunk-kind priors", priors, with_priors),
+        Lever("BM25 margin then kind priors", priors, with_margin_and_priors),
+        Lever("BM25 margin then authors in BM25 text", [{}], with_authors),
         Lever(
             "RM3 for BM25",
             [

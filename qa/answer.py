@@ -24,6 +24,18 @@ Terms = Callable[[str], list[str]]
 # eval/calibrate.py on eval/questions.jsonl; refit (and update Settings.abstain_below from its
 # output) whenever the rankers change.
 CALIBRATION = {"bias": -0.946, "sentence": 3.2964, "unknown_terms": -2.5241}
+# Logistic model of "the first passage answers" (the answer's `confidence`), fitted by
+# eval/calibrate_confidence.py on the own set's questions, answerable or not; refit whenever the
+# rankers change. Its calibration is checked on the locked split (README, "Confidence").
+FIRST_PASSAGE = {
+    "bias": -1.4645,
+    "top_sentence": 2.1827,
+    "top_firsts": 0.1301,
+    "top_votes": -0.0469,
+    "fused_margin": 2.2748,
+    "unknown_terms": -3.3796,
+    "unknown_name": -1.588,
+}
 # Chosen on the eval set (README, "Highlights"): cosine decides, shared terms break near-ties,
 # and a second sentence is marked when it scores within 0.1 of the best (1.35 sentences a passage).
 LEXICAL_WEIGHT = 0.01
@@ -65,8 +77,9 @@ def build_answer(
         spans = highlight(hit.chunk, source, candidates, cosines, query_terms, terms)
         marks = highlights_in_text(hit.chunk.text, source, hit.chunk.spans, spans)
         passages.append(Passage(rank=i + 1, hit=hit, highlights=spans, text_highlights=marks))
-    confidence = answer_confidence(features) if result.hits else 0.0
-    reason = abstain_reason(confidence, unknown_names, settings.abstain_below)
+    answerable = answer_confidence(features) if result.hits else 0.0
+    reason = abstain_reason(answerable, unknown_names, settings.abstain_below)
+    confidence = first_passage_confidence(features) if result.hits else 0.0
     return Answer(
         question=question,
         passages=tuple(passages),
@@ -88,16 +101,47 @@ def abstain_reason(confidence: float, unknown_names: list[str], threshold: float
     return None
 
 
-def confidence_features(hits: list[Hit], unknown_terms: float) -> dict[str, float]:
-    """The evidence abstention looks at (all 0 where a ranker did not run)."""
+def confidence_features(
+    hits: list[Hit], unknown_terms: float, unknown_names: int = 0
+) -> dict[str, float]:
+    """The evidence abstention and confidence look at (all 0 where a ranker did not run).
+
+    Abstention reads `sentence` and `unknown_terms`; confidence reads the names in
+    FIRST_PASSAGE. The others are candidates eval/calibrate_confidence.py tried."""
     best_sentence = max((h.scores.get("sentence", 0.0) for h in hits[:5]), default=0.0)
-    return {"sentence": best_sentence, "unknown_terms": unknown_terms}
+    features = {"sentence": best_sentence, "unknown_terms": unknown_terms}
+    top = hits[0].scores if hits else {}
+    rankers = [name for name in ("dense", "dense2", "sentence", "bm25") if f"{name}_rank" in top]
+    features["top_sentence"] = top.get("sentence", 0.0)
+    features["top_dense"] = top.get("dense", 0.0)
+    features["top_dense2"] = top.get("dense2", 0.0)
+    # How many rankers put the first hit first, and within their top 3.
+    features["top_firsts"] = float(sum(top[f"{name}_rank"] == 1 for name in rankers))
+    features["top_votes"] = float(sum(top[f"{name}_rank"] <= 3 for name in rankers))
+    # The first hit's lead over the second, relative (RRF scores are positive; a single
+    # ranker's may be zero or negative, where the lead says nothing comparable).
+    lead = hits[0].score if hits else 0.0
+    second = hits[1].score if len(hits) > 1 else 0.0
+    features["fused_margin"] = (lead - second) / lead if lead > 0 else 0.0
+    features["unknown_name"] = float(unknown_names > 0)
+    return features
+
+
+def _logistic(coefficients: dict[str, float], features: dict[str, float]) -> float:
+    z = coefficients["bias"] + sum(
+        weight * features[name] for name, weight in coefficients.items() if name != "bias"
+    )
+    return 1.0 / (1.0 + math.exp(-z))
 
 
 def answer_confidence(features: dict[str, float]) -> float:
-    """Probability-like score (0..1) that the corpus answers the question."""
-    z = CALIBRATION["bias"] + sum(CALIBRATION[name] * value for name, value in features.items())
-    return 1.0 / (1.0 + math.exp(-z))
+    """Probability-like score (0..1) that the corpus answers the question (abstention)."""
+    return _logistic(CALIBRATION, features)
+
+
+def first_passage_confidence(features: dict[str, float]) -> float:
+    """The answer's `confidence`: the probability that the first passage answers."""
+    return _logistic(FIRST_PASSAGE, features)
 
 
 def highlight(

@@ -137,7 +137,8 @@ class Pipeline:
         """What abstention decides on, and eval/calibrate.py fits: the calibrated features and
         the names in the question that no document mentions."""
         unknown_terms = self.retriever.bm25.unknown_fraction(question)
-        return confidence_features(result.hits, unknown_terms), self.names.unknown_names(question)
+        names = self.names.unknown_names(question)
+        return confidence_features(result.hits, unknown_terms, len(names)), names
 
     def documents(self) -> list[DocumentInfo]:
         return list(self.store.documents)

@@ -15,6 +15,23 @@ if TYPE_CHECKING:
 NO_MATCH_NOTE = "No passage matches the filters (--doc, --author, --since, --until); widen them."
 ABSTAIN_NOTE = "The documents do not seem to answer this; nearest passages:"
 UNKNOWN_NAMES_NOTE = "No document mentions:"
+# `confidence` is the calibrated probability that the first passage answers; said in words by
+# band, best first (the web page's common.js CONFIDENCE_BANDS says the same).
+CONFIDENCE_BANDS = (
+    (0.75, "very likely answers"),
+    (0.5, "probably answers"),
+    (0.3, "may answer"),
+    (0.0, "probably does not answer"),
+)
+
+
+def confidence_words(confidence: float) -> str:
+    """How likely the first passage answers, in words.
+
+    >>> confidence_words(0.8), confidence_words(0.31), confidence_words(0.05)
+    ('very likely answers', 'may answer', 'probably does not answer')
+    """
+    return next(words for floor, words in CONFIDENCE_BANDS if confidence >= floor)
 
 
 class Renderer:
@@ -37,6 +54,14 @@ class Renderer:
                 names = ", ".join(response.unknown_names)
                 self.console.print(f"{UNKNOWN_NAMES_NOTE} {names}.", style="yellow", markup=False)
             self.console.print(ABSTAIN_NOTE, style="yellow", markup=False)
+            self.console.print()
+        elif response.passages:
+            words = confidence_words(response.confidence)
+            self.console.print(
+                f"The first passage {words} (confidence {response.confidence:.2f}).",
+                style="dim",
+                markup=False,
+            )
             self.console.print()
         for passage in response.passages:
             self.passage(passage)

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     # `bm25_margin` times BM25's second (0 votes: off). Cross-validated, README "Retrieval study".
     bm25_margin: float = Field(1.5, ge=1.0)
     bm25_margin_votes: float = Field(1.0, ge=0.0)
+    # Fused scores of these chunk kinds are multiplied by their factor (JSON in QA_KIND_PRIORS,
+    # e.g. '{"bio": 0.7}'); other kinds by 1. Cross-validated, README "Retrieval study".
+    kind_priors: dict[str, float] = Field(default_factory=dict)
     abstain_below: float = 0.4988  # eval/calibrate.py: with unknown names, 4% of answerable abstain
 
     # Corpus reading: a bigger file is reported and skipped.

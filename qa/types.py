@@ -65,6 +65,15 @@ class Chunk:
         return search_text(self.title, self.section_path, self.kind, self.text)
 
     @property
+    def lexical_text(self) -> str:
+        """What BM25 indexes: the search text and the authors' names, so a question naming an
+        article's author matches all of that article, not only its bio (README, "Retrieval
+        study"). The names are not embedded: they moved the dense rankers off topic."""
+        if not self.authors:
+            return self.search_text
+        return f"{self.search_text}\n{' '.join(self.authors)}"
+
+    @property
     def start(self) -> int:
         """Where the first piece starts: [start, end) covers every span, whatever their order
         (a merged passage lists its chunks' pieces in reading order, not offset order)."""

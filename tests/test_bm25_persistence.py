@@ -25,7 +25,7 @@ def test_a_saved_bm25_index_loads_with_the_scores_and_vocabulary_of_a_fresh_one(
     store = load_index(tiny_settings, HashEmbedder())
     assert set(store.manifest["files"]) >= SAVED, "the build saved BM25 beside the vectors"
     loaded = store.bm25
-    fresh = BM25Retriever([c.search_text for c in store.chunks])
+    fresh = BM25Retriever([c.lexical_text for c in store.chunks])
 
     for question in QUESTIONS:
         np.testing.assert_allclose(loaded.scores(question), fresh.scores(question), rtol=1e-6)

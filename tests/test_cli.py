@@ -25,7 +25,7 @@ from qa.errors import (
     QAError,
     UnknownDocument,
 )
-from qa.render import ABSTAIN_NOTE, UNKNOWN_NAMES_NOTE, Renderer
+from qa.render import ABSTAIN_NOTE, UNKNOWN_NAMES_NOTE, Renderer, confidence_words
 from qa.schema import AskResponse, PassageOut
 from qa.settings import Settings
 
@@ -62,6 +62,9 @@ def rendered(response: dict) -> str:
         lines.append(f"{UNKNOWN_NAMES_NOTE} {', '.join(response['unknown_names'])}.")
     if response["abstained"]:
         lines += [ABSTAIN_NOTE, ""]
+    elif response["passages"]:
+        words = confidence_words(response["confidence"])
+        lines += [f"The first passage {words} (confidence {response['confidence']:.2f}).", ""]
     for p in response["passages"]:
         authors = f" — {', '.join(p['authors'])}" if p["authors"] else ""
         lines.append(f"{p['rank']}. {p['score']:.4f}  {p['title']}{authors}")

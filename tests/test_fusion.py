@@ -1,4 +1,5 @@
-"""Fusion: a decisive BM25 match counts for more than its rank (issue 13)."""
+"""Fusion: a decisive BM25 match counts for more than its rank, and a chunk's kind can weigh
+on its score (issue 13)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ from qa.settings import Settings
 from qa.types import Chunk
 
 
-def retriever(**settings: float) -> HybridRetriever:
+def retriever(kinds: tuple[str, ...] = ("body",) * 3, **settings: object) -> HybridRetriever:
     chunks = [
-        Chunk(f"d.txt#s/{i}", "d.txt", "D", (), None, ("S",), ((i * 10, i * 10 + 7),), f"chunk {i}")
-        for i in range(3)
+        Chunk(f"d.txt#s/{i}", "d.txt", "D", (), None, ("S",), ((i * 10, i * 10 + 7),), "c", kind)
+        for i, kind in enumerate(kinds)
     ]
     store = SimpleNamespace(chunks=chunks, second=None, bm25=None)
     return HybridRetriever(store, embedder=None, settings=Settings(**settings))  # type: ignore[arg-type]
@@ -51,3 +52,14 @@ def test_the_margin_can_be_turned_off() -> None:
     scores = {**DENSE_MAJORITY, "bm25": {2: 9.0, 0: 3.0}}
 
     assert order(retriever(bm25_margin_votes=0).fuse(scores))[0] == "d.txt#s/0"
+
+
+def test_a_kind_prior_scales_that_kinds_fused_score() -> None:
+    scores = {**DENSE_MAJORITY, "bm25": {0: 4.0, 1: 3.0}}
+    bio_first = retriever(("bio", "body", "body"), kind_priors={"bio": 0.5})
+
+    hits = bio_first.fuse(scores)
+
+    assert order(hits)[0] == "d.txt#s/1"
+    assert hits[-1].chunk.kind == "bio"
+    assert hits[-1].score == pytest.approx(0.5 * (3 / 21 + 1 / 21))

@@ -19,8 +19,8 @@ from qa.corpus.ingest import read_corpus
 from qa.index.manifest import PARSER_VERSION, chunking_settings
 from qa.settings import REPO_ROOT, Settings
 
-PINNED_VERSION = 4
-DIGEST = "bd053b6d07adb4e41316292d6fa7655068e7636a68a07cde6b883e2d6916b665"
+PINNED_VERSION = 5
+DIGEST = "71baeb3c3a2cf2fd6d2dbfedc50b74deb88e3123b1d219d10f60bb73784588be"
 FOLDERS = (REPO_ROOT / "corpus", REPO_ROOT / "eval" / "library" / "corpus")
 
 
@@ -44,6 +44,9 @@ def parser_output_digest() -> str:
                 "chunks": [(c.spans, c.section_path, c.kind) for c in chunks],
                 "search": hashlib.sha256(
                     "\n".join(c.search_text for c in chunks).encode()
+                ).hexdigest(),
+                "lexical": hashlib.sha256(
+                    "\n".join(c.lexical_text for c in chunks).encode()
                 ).hexdigest(),
             }
             digest.update(json.dumps(record, sort_keys=True, default=list).encode())

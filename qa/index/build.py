@@ -244,7 +244,7 @@ def _build(
                 for d in documents
             ),
         )
-        BM25Retriever(chunk_texts).save(build_dir)
+        BM25Retriever([c.lexical_text for c in chunks]).save(build_dir)
         (build_dir / "documents.json").write_text(
             json.dumps(
                 [document_record(d) for d in infos], ensure_ascii=False, indent=1, sort_keys=True

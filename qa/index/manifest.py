@@ -16,7 +16,7 @@ from qa.settings import Settings
 # 3: each file's size and SHA-256; 4: each source text's SHA-256; 5: sentence vectors pooled
 # from their chunk's pass, in sentences.npy
 FORMAT_VERSION = 5
-PARSER_VERSION = 4  # bump when a reader, structure detection, chunking or search text changes
+PARSER_VERSION = 5  # bump when a reader, structure detection, chunking or indexed text changes
 
 
 def chunking_settings(settings: Settings) -> ChunkingSettings:

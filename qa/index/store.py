@@ -95,7 +95,7 @@ class IndexStore:
         """BM25 over the chunks: as the build saved it, or (an index built before BM25 was
         saved, or a store made in memory) indexed now, once."""
         if self._bm25 is None:
-            self._bm25 = BM25Retriever([c.search_text for c in self.chunks])
+            self._bm25 = BM25Retriever([c.lexical_text for c in self.chunks])
         return self._bm25
 
     def problems(self) -> list[str]:

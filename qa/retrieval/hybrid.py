@@ -116,6 +116,10 @@ class HybridRetriever:
         if mode == "hybrid":
             k = self.settings.rrf_k
             fused = reciprocal_rank_fusion({name: ranks(s) for name, s in scores.items()}, k=k)
+            priors = self.settings.kind_priors
+            if priors:  # what kinds of chunk answer less often (footnotes, bios...), learned
+                chunks = self.store.chunks
+                fused = {row: v * priors.get(chunks[row].kind, 1.0) for row, v in fused.items()}
             margin, votes = self.settings.bm25_margin, self.settings.bm25_margin_votes
             decisive = decisive_lexical_bonus(scores.get("bm25", {}), margin, votes, k)
             if decisive is not None:

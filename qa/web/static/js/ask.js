@@ -167,9 +167,9 @@ function render(search, response) {
   if (passages.length) {
     answer.hidden = false;
     heading.textContent = response.abstained ? "Nearest passages" : "Passages, best first";
-    words.textContent = confidenceWords(response.confidence);
+    words.textContent = `First passage ${confidenceWords(response.confidence)}`;
     words.title = legend.textContent;
-    words.dataset.band = words.textContent.replace(/ /g, "-");
+    words.dataset.band = confidenceWords(response.confidence).replace(/ /g, "-");
     number.textContent = `(confidence ${response.confidence.toFixed(2)})`;
   } else {
     answer.hidden = true;

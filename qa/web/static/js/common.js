@@ -3,12 +3,14 @@
 import { api } from "./api.js";
 import { codePointIndex } from "./offsets.js";
 
-/** Confidence bands, best first: [lowest confidence, words]. Also said in the page's legend. */
+/** How likely the first passage answers (confidence is that probability, calibrated), by band,
+ * best first: [lowest confidence, words]. Also said in the page's legend and by the CLI
+ * (qa/render.py CONFIDENCE_BANDS). */
 export const CONFIDENCE_BANDS = [
-  [0.75, "strong match"],
-  [0.5, "good match"],
-  [0.3, "weak match"],
-  [-Infinity, "very weak match"],
+  [0.75, "very likely answers"],
+  [0.5, "probably answers"],
+  [0.3, "may answer"],
+  [-Infinity, "probably does not answer"],
 ];
 
 export function confidenceWords(confidence) {
