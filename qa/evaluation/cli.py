@@ -171,7 +171,9 @@ def eval_command(
         ctx.exit(1)
 
 
-def _run_with_progress(pipeline, questions, modes, k, err):  # noqa: ANN001, ANN202 - lazy types
+def _run_with_progress(
+    pipeline: Any, questions: list[Any], modes: tuple[str, ...], k: int, err: Any
+) -> Any:  # the pipeline, questions and report types are imported lazily
     from rich.progress import Progress
 
     from qa.evaluation.runner import run_eval

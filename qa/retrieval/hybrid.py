@@ -117,7 +117,7 @@ class HybridRetriever:
             k = self.settings.rrf_k
             fused = reciprocal_rank_fusion({name: ranks(s) for name, s in scores.items()}, k=k)
             priors = self.settings.kind_priors
-            if priors:  # what kinds of chunk answer less often (footnotes, bios...), learned
+            if priors:  # off unless set: cross-validation kept none (README, "Retrieval study")
                 chunks = self.store.chunks
                 fused = {row: v * priors.get(chunks[row].kind, 1.0) for row, v in fused.items()}
             margin, votes = self.settings.bm25_margin, self.settings.bm25_margin_votes
