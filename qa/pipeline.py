@@ -16,8 +16,8 @@ from qa.answer import build_answer, confidence_features
 from qa.corpus.readers import page_of
 from qa.errors import InvalidQuestion, InvalidRange, UnknownDocument
 from qa.index.embedder import NONE, Embedder, LazyEmbedder
+from qa.index.filters import Filters
 from qa.index.store import IndexStore, ensure_index
-from qa.retrieval.filters import Filters, allowed_rows
 from qa.retrieval.hybrid import HybridRetriever, SearchResult
 from qa.retrieval.names import NameVocabulary
 from qa.settings import Settings
@@ -103,8 +103,8 @@ class Pipeline:
         InvalidQuestion for bad input (and for filters no chunk passes)."""
         validate_question(question, k, mode, self.settings)
         started = time.perf_counter()
-        allowed = allowed_rows(self.store.chunks, filters) if filters else None
-        if allowed is not None and not len(allowed):
+        selection = self.retriever.backend.select(filters)
+        if selection is not None and selection.empty:
             return Answer(
                 question=question,
                 passages=(),
@@ -113,7 +113,7 @@ class Pipeline:
                 timings_ms={"total": (time.perf_counter() - started) * 1000},
                 abstain_reason="no_match",
             )
-        result = self.retriever.search(question, k=k, mode=mode, allowed=allowed)
+        result = self.retriever.search(question, k=k, mode=mode, selection=selection)
         timings = dict(result.timings_ms)
         features, unknown_names = self.abstention_evidence(question, result)
         answer = build_answer(

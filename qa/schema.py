@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from qa.retrieval.filters import Filters
+from qa.index.filters import Filters
 from qa.settings import Settings
 from qa.types import Answer, DocumentInfo, Passage, Section
 from qa.visible import VISIBLE_CHARACTER, has_visible_text

@@ -6,8 +6,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from qa.api import create_app
+from qa.index.filters import Filters, date_range
 from qa.pipeline import Pipeline
-from qa.retrieval.filters import Filters, date_range
 from tests.conftest import BRIDGES, PONDS, small_corpus_settings
 from tests.test_cli import qa
 

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qa.index.backends.faiss_files import FaissFilesBackend
+from qa.index.backends.protocol import SearchBackend, Selection
 from qa.index.embedder import Embedder
 from qa.index.store import IndexStore
-from qa.retrieval.dense import dense_search
 from qa.retrieval.fusion import decisive_lexical_bonus, ranks, reciprocal_rank_fusion
 from qa.settings import Settings
 from qa.types import Chunk, Hit
@@ -62,20 +63,21 @@ class HybridRetriever:
         self.second = second if store.second is not None else None
         self.settings = settings
         self.bm25 = store.bm25
+        self.backend: SearchBackend = FaissFilesBackend(store)
 
     def search(
-        self, question: str, k: int, mode: str = "hybrid", allowed: np.ndarray | None = None
+        self, question: str, k: int, mode: str = "hybrid", selection: Selection | None = None
     ) -> SearchResult:
         """Ranked hits (at least k, up to the candidate pool) and per-stage timings in ms; only
-        of the chunk rows in `allowed` (sorted) when given."""
-        evidence = self.rank(question, max(k, self.settings.candidates), mode, allowed)
+        of the chunks in `selection` (the backend's `select(filters)`) when given."""
+        evidence = self.rank(question, max(k, self.settings.candidates), mode, selection)
         t = time.perf_counter()
         hits = self.fuse(evidence.scores, mode)
         timings = {**evidence.timings_ms, "fuse": _ms(t)}
         return SearchResult(hits, timings, evidence.sentence_scores)
 
     def rank(
-        self, question: str, pool: int, mode: str = "hybrid", allowed: np.ndarray | None = None
+        self, question: str, pool: int, mode: str = "hybrid", selection: Selection | None = None
     ) -> Evidence:
         """Each ranker's top `pool` chunk rows with their scores (before fusion)."""
         timings: dict[str, float] = {}
@@ -88,19 +90,13 @@ class HybridRetriever:
             query2 = self.second.embed_query(question) if self.second and mode == "hybrid" else None
             timings["embed"] = _ms(t)
             t = time.perf_counter()
-            scores["dense"] = _top(*dense_search(self.store.faiss, query, pool, allowed))
+            scores["dense"] = self.backend.dense_search("dense", query, pool, selection)
             if query2 is not None:
-                scores["dense2"] = _top(*dense_search(self.store.second, query2, pool, allowed))
+                scores["dense2"] = self.backend.dense_search("dense2", query2, pool, selection)
             timings["dense"] = _ms(t)
         if mode in ("hybrid", "bm25"):
             t = time.perf_counter()
-            all_scores = self.bm25.scores(question)
-            if allowed is not None:
-                kept = np.zeros_like(all_scores)
-                kept[allowed] = all_scores[allowed]
-                all_scores = kept
-            top = np.argsort(-all_scores, kind="stable")[:pool]
-            scores["bm25"] = {int(i): float(all_scores[i]) for i in top if all_scores[i] > 0}
+            scores["bm25"] = self.backend.lexical_search(question, pool, selection)
             timings["bm25"] = _ms(t)
         if query is not None:
             t = time.perf_counter()
@@ -162,10 +158,6 @@ def hits_from(
                 evidence[f"{name}_rank"] = rank_lists[name][row]
         hits.append(Hit(chunk=chunks[row], score=fused[row], scores=evidence))
     return hits
-
-
-def _top(ids: np.ndarray, scores: np.ndarray) -> dict[int, float]:
-    return {int(i): float(s) for i, s in zip(ids, scores, strict=True)}
 
 
 def _ms(started: float) -> float:

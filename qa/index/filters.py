@@ -1,7 +1,8 @@
 """Which chunks a question may be answered from: documents, authors, a date range.
 
-Applied before ranking, to every ranker alike (FAISS searches only the allowed rows, BM25 scores
-only them), so a filter never trims a top-k that other documents filled.
+Applied before ranking, to every ranker alike, by the storage backend (FAISS searches only the
+allowed rows, BM25 scores only them), so a filter never trims a top-k that other documents
+filled.
 """
 
 from __future__ import annotations

@@ -1,0 +1,67 @@
+"""The default backend: FAISS flat indexes and a bm25s index, loaded from the index folder into
+this process (qa/index/store.py loads them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from qa.index.backends.protocol import Selection
+from qa.index.filters import Filters, allowed_rows
+from qa.retrieval.dense import dense_search
+
+if TYPE_CHECKING:
+    from qa.index.store import IndexStore
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """The allowed chunk rows, sorted: FAISS skips the others during the search itself."""
+
+    rows: np.ndarray
+
+    @property
+    def empty(self) -> bool:
+        return not len(self.rows)
+
+
+class FaissFilesBackend:
+    def __init__(self, store: IndexStore) -> None:
+        self.store = store
+
+    def fields(self) -> tuple[str, ...]:
+        return ("dense", "dense2") if self.store.second is not None else ("dense",)
+
+    def select(self, filters: Filters | None) -> Rows | None:
+        return Rows(allowed_rows(self.store.chunks, filters)) if filters else None
+
+    def dense_search(
+        self, field: str, query: np.ndarray, k: int, selection: Selection | None = None
+    ) -> dict[int, float]:
+        index = self.store.faiss if field == "dense" else self.store.second
+        if index is None:
+            raise ValueError(f"this index has no {field!r} vectors")
+        ids, scores = dense_search(index, query, k, _rows(selection))
+        return {int(i): float(s) for i, s in zip(ids, scores, strict=True)}
+
+    def lexical_search(
+        self, question: str, k: int, selection: Selection | None = None
+    ) -> dict[int, float]:
+        scores = self.store.bm25.scores(question)
+        rows = _rows(selection)
+        if rows is not None:
+            kept = np.zeros_like(scores)
+            kept[rows] = scores[rows]
+            scores = kept
+        top = np.argsort(-scores, kind="stable")[:k]
+        return {int(i): float(scores[i]) for i in top if scores[i] > 0}
+
+
+def _rows(selection: Selection | None) -> np.ndarray | None:
+    if selection is None:
+        return None
+    if not isinstance(selection, Rows):
+        raise TypeError(f"not a selection of this backend: {selection!r}")
+    return selection.rows
