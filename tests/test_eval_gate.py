@@ -78,3 +78,27 @@ def test_locked_split_meets_its_thresholds(real_pipeline):
     thresholds = load_thresholds(locked.thresholds)
     failures = gate_failures(report.run(thresholds.mode).metrics["overall"], thresholds)
     assert not failures, "below eval/locked/thresholds.json:\n" + "\n".join(failures)
+
+
+def test_the_gate_holds_on_milvus_as_on_faiss(questions, real_pipeline, hybrid_report, tmp_path):
+    """Issue 14: the same index's chunks and vectors in Milvus (embedded milvus-lite), searched
+    through the same pipeline, pass the gate and score as FAISS + bm25s do (within 0.01)."""
+    from qa.index.backends.milvus import MilvusBackend
+
+    store = real_pipeline.store
+    vectors = {"dense": store.faiss.reconstruct_n(0, store.faiss.ntotal)}
+    vectors["dense2"] = store.second.reconstruct_n(0, store.second.ntotal)
+    milvus = MilvusBackend.create(
+        str(tmp_path / "index.db"), "chunks", store.chunks, vectors, store.bm25.all_terms
+    )
+    files, real_pipeline.retriever.backend = real_pipeline.retriever.backend, milvus
+    try:
+        report = run_eval(real_pipeline, questions, modes=("hybrid",), k=10)
+    finally:
+        real_pipeline.retriever.backend = files
+    on_milvus = report.run("hybrid").metrics["overall"]
+    on_files = hybrid_report.run("hybrid").metrics["overall"]
+
+    assert not gate_failures(on_milvus, load_thresholds())
+    for metric in ("R@5", "MRR@10"):
+        assert on_milvus[metric] == pytest.approx(on_files[metric], abs=0.01), metric
