@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -39,6 +39,13 @@ class Settings(BaseSettings):
     # e.g. '{"bio": 0.7}'); other kinds by 1. Cross-validated, README "Retrieval study".
     kind_priors: dict[str, float] = Field(default_factory=dict)
     abstain_below: float = 0.4988  # eval/calibrate.py: with unknown names, 4% of answerable abstain
+
+    # Where the index's chunks are searched (README, "Beyond one machine"): "faiss" (files in
+    # the index folder, in this process) or "milvus": embedded in the index folder unless
+    # `milvus_uri` names a Milvus server ("http://host:19530"); `milvus_token` its credentials.
+    backend: Literal["faiss", "milvus"] = "faiss"
+    milvus_uri: str | None = None
+    milvus_token: SecretStr | None = None
 
     # Corpus reading: a bigger file is reported and skipped.
     max_file_mb: float = Field(50.0, gt=0)

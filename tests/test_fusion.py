@@ -17,7 +17,7 @@ def retriever(kinds: tuple[str, ...] = ("body",) * 3, **settings: object) -> Hyb
         Chunk(f"d.txt#s/{i}", "d.txt", "D", (), None, ("S",), ((i * 10, i * 10 + 7),), "c", kind)
         for i, kind in enumerate(kinds)
     ]
-    store = SimpleNamespace(chunks=chunks, second=None, bm25=None)
+    store = SimpleNamespace(chunks=chunks, second=None, bm25=None, manifest={})
     return HybridRetriever(store, embedder=None, settings=Settings(**settings))  # type: ignore[arg-type]
 
 

@@ -22,6 +22,7 @@ import qa
 from qa.corpus.chunking import chunk_document
 from qa.corpus.ingest import ExtractionCache, read_corpus
 from qa.errors import IndexCorrupt, IndexMissing
+from qa.index.backends.choose import write_backend
 from qa.index.bm25 import BM25Retriever
 from qa.index.embedder import Embedder, load_embedder
 from qa.index.integrity import (
@@ -244,7 +245,12 @@ def _build(
                 for d in documents
             ),
         )
-        BM25Retriever([c.lexical_text for c in chunks]).save(build_dir)
+        bm25 = BM25Retriever([c.lexical_text for c in chunks])
+        bm25.save(build_dir)
+        engine_vectors = {"dense": vectors}
+        if second_vectors is not None:
+            engine_vectors["dense2"] = second_vectors
+        manifest |= write_backend(settings, build_dir, chunks, engine_vectors, bm25.all_terms)
         (build_dir / "documents.json").write_text(
             json.dumps(
                 [document_record(d) for d in infos], ensure_ascii=False, indent=1, sort_keys=True

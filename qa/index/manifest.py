@@ -62,6 +62,7 @@ def expected_manifest(settings: Settings, embedder: Embedder) -> dict[str, Any]:
         "corpus_fingerprint": corpus_fingerprint(
             settings.corpus_dir, max_file_bytes=max_file_bytes(settings)
         ),
+        "backend": settings.backend,
     }
 
 
@@ -73,7 +74,7 @@ def mismatches(manifest: dict[str, Any], expected: dict[str, Any]) -> list[str]:
     """
     out = []
     for key, want in expected.items():
-        have = manifest.get(key)
+        have = manifest.get(key, "faiss" if key == "backend" else None)  # older: files only
         if key == "second_embedder" and (have is None or want is None):
             continue  # pending enrichment, or vectors the settings do not use
         if have != want:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.index.backends.faiss_files import FaissFilesBackend
+from qa.index.backends.choose import open_backend
 from qa.index.backends.protocol import SearchBackend, Selection
 from qa.index.embedder import Embedder
 from qa.index.store import IndexStore
@@ -63,7 +63,7 @@ class HybridRetriever:
         self.second = second if store.second is not None else None
         self.settings = settings
         self.bm25 = store.bm25
-        self.backend: SearchBackend = FaissFilesBackend(store)
+        self.backend: SearchBackend = open_backend(store, settings)
 
     def search(
         self, question: str, k: int, mode: str = "hybrid", selection: Selection | None = None

@@ -4,13 +4,12 @@ this process (qa/index/store.py loads them)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qa.index.backends.protocol import Selection
+from qa.index.backends.protocol import Selection, best_first
 from qa.index.filters import Filters, allowed_rows
-from qa.retrieval.dense import dense_search
 
 if TYPE_CHECKING:
     from qa.index.store import IndexStore
@@ -44,7 +43,7 @@ class FaissFilesBackend:
         if index is None:
             raise ValueError(f"this index has no {field!r} vectors")
         ids, scores = dense_search(index, query, k, _rows(selection))
-        return {int(i): float(s) for i, s in zip(ids, scores, strict=True)}
+        return best_first(zip(ids.tolist(), scores.tolist(), strict=True))
 
     def lexical_search(
         self, question: str, k: int, selection: Selection | None = None
@@ -55,8 +54,27 @@ class FaissFilesBackend:
             kept = np.zeros_like(scores)
             kept[rows] = scores[rows]
             scores = kept
-        top = np.argsort(-scores, kind="stable")[:k]
+        top = np.argsort(-scores, kind="stable")[:k]  # stable: equal scores in row order
         return {int(i): float(scores[i]) for i in top if scores[i] > 0}
+
+
+def dense_search(
+    faiss_index: Any, query_vector: np.ndarray, k: int, allowed: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(row ids, cosine scores) of the k nearest chunks in a FAISS IndexFlatIP of L2-normalised
+    vectors, best first; only rows in `allowed` (sorted) when given: FAISS skips the others
+    during the search itself."""
+    query = query_vector.reshape(1, -1).astype(np.float32)
+    if allowed is None:
+        scores, ids = faiss_index.search(query, min(k, faiss_index.ntotal))
+    else:
+        import faiss
+
+        selector = faiss.IDSelectorBatch(allowed)
+        params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]  # SWIG kwargs
+        scores, ids = faiss_index.search(query, min(k, len(allowed)), params=params)
+    keep = ids[0] >= 0
+    return ids[0][keep], scores[0][keep]
 
 
 def _rows(selection: Selection | None) -> np.ndarray | None:

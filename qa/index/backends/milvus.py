@@ -20,8 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from qa.index.backends.protocol import Selection
+from qa.errors import IndexCorrupt
+from qa.index.backends.protocol import Selection, best_first
 from qa.index.filters import DATE, Filters, date_range
+from qa.index.integrity import REPAIR
 from qa.types import Chunk
 
 K1, B = 1.5, 0.75  # as bm25s indexes (qa/index/bm25.py)
@@ -100,6 +102,39 @@ class MilvusBackend:
         client.flush(collection)
         return cls(client, collection, tuple(vectors), terms)
 
+    @classmethod
+    def open(
+        cls,
+        uri: str,
+        collection: str,
+        fields: tuple[str, ...],
+        terms: Terms,
+        token: str | None = None,
+    ) -> MilvusBackend:
+        """The collection a build wrote, loaded for search."""
+        from pymilvus import MilvusClient
+        from pymilvus.exceptions import MilvusException
+
+        try:
+            client = MilvusClient(uri, token=token or "")
+            client.load_collection(collection)
+        except MilvusException as error:
+            raise IndexCorrupt(
+                f"cannot open the Milvus collection {collection!r} at {uri}: {error}. If a "
+                "`qa serve` has this embedded index open (one process at a time), ask it with "
+                f"`--server URL`; else {REPAIR}"
+            ) from error
+        return cls(client, collection, fields, terms)
+
+    def close(self, uri: str) -> None:
+        """Disconnect; for an embedded engine (`uri` a folder) also stop it, so the folder's
+        lock is free for the next process (or this one, once the build folder is swapped in)."""
+        self.client.close()
+        if "://" not in uri:
+            from milvus_lite import server_manager_instance
+
+            server_manager_instance.release_server(uri)
+
     def fields(self) -> tuple[str, ...]:
         return self._fields
 
@@ -124,7 +159,7 @@ class MilvusBackend:
             search_params={"metric_type": "IP"},
             output_fields=["row"],
         )
-        return {int(hit["row"]): float(hit["distance"]) for hit in found[0]}
+        return best_first((hit["row"], hit["distance"]) for hit in found[0])
 
     def lexical_search(
         self, question: str, k: int, selection: Selection | None = None
@@ -142,8 +177,8 @@ class MilvusBackend:
             output_fields=["row"],
         )
         # milvus-lite returns -score as the distance, a Milvus server +score: either way |d|.
-        scores = {int(hit["row"]): abs(float(hit["distance"])) / (K1 + 1) for hit in found[0]}
-        return {row: s for row, s in sorted(scores.items(), key=lambda x: -x[1]) if s > 0}
+        scores = ((hit["row"], abs(float(hit["distance"])) / (K1 + 1)) for hit in found[0])
+        return best_first((row, score) for row, score in scores if score > 0)
 
 
 def filter_expression(filters: Filters) -> str:

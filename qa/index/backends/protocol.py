@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Protocol
 
 import numpy as np
@@ -24,7 +25,8 @@ class Selection(Protocol):
 
 class SearchBackend(Protocol):
     """Search over an index's chunks, by chunk row (line number in chunks.jsonl). Scores are
-    the engine's own: cosine for dense fields, BM25 for lexical search."""
+    cosine for dense fields and BM25 (as bm25s computes it) for lexical search; results come
+    best first, equal scores in row order, so every backend ranks alike."""
 
     def fields(self) -> tuple[str, ...]:
         """The vector fields this index has (a subset of DENSE_FIELDS, "dense" always)."""
@@ -46,3 +48,12 @@ class SearchBackend(Protocol):
         """The k rows with the highest BM25 score for `question` (only rows scoring above 0),
         best first, within `selection`."""
         ...
+
+
+def best_first(hits: Iterable[tuple[int, float]]) -> dict[int, float]:
+    """Rows by descending score, equal scores in row order (engines order ties differently).
+
+    >>> best_first([(9, 0.0), (4, 0.5), (2, 0.0)])
+    {4: 0.5, 2: 0.0, 9: 0.0}
+    """
+    return {int(row): float(score) for row, score in sorted(hits, key=lambda h: (-h[1], h[0]))}

@@ -1,0 +1,54 @@
+"""`QA_BACKEND=milvus`: the build writes the chunks to Milvus (embedded, inside the index
+folder), the pipeline searches there, and the manifest says so (issue 14)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qa.errors import IndexMismatch
+from qa.index.backends.faiss_files import FaissFilesBackend
+from qa.index.backends.milvus import MilvusBackend
+from qa.index.embedder import load_embedder
+from qa.index.store import load_index
+from qa.pipeline import Pipeline
+from qa.settings import Settings
+from tests.conftest import BRIDGES, PONDS, small_corpus_settings
+
+QUESTIONS = ("Why do decks twist in the wind?", "What lives in open water?", "anchorages")
+
+
+@pytest.fixture(scope="module")
+def on_milvus(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
+    files = small_corpus_settings(
+        tmp_path_factory.mktemp("milvus"), {"ponds.txt": PONDS, "bridges.txt": BRIDGES}
+    )
+    return Pipeline.open(files.model_copy(update={"backend": "milvus"}))
+
+
+def passages(pipeline: Pipeline, question: str) -> list[tuple[str, float]]:
+    answer = pipeline.ask(question, k=5)
+    return [(p.hit.chunk.chunk_id, round(p.hit.score, 6)) for p in answer.passages]
+
+
+def test_a_milvus_build_writes_the_collection_into_the_index_folder(on_milvus: Pipeline) -> None:
+    manifest = on_milvus.store.manifest
+
+    assert manifest["backend"] == "milvus"
+    assert manifest["milvus"] == {"collection": "chunks", "embedded": True}
+    assert (Path(on_milvus.store.path) / "milvus.db").is_dir()
+    assert isinstance(on_milvus.retriever.backend, MilvusBackend)
+
+
+def test_answers_on_milvus_are_the_answers_on_faiss(on_milvus: Pipeline, tiny_pipeline) -> None:
+    assert isinstance(tiny_pipeline.retriever.backend, FaissFilesBackend)
+    for question in QUESTIONS:
+        assert passages(on_milvus, question) == passages(tiny_pipeline, question), question
+
+
+def test_an_index_built_for_faiss_is_refused_for_milvus(tiny_settings: Settings) -> None:
+    settings = tiny_settings.model_copy(update={"backend": "milvus"})
+
+    with pytest.raises(IndexMismatch, match="backend is faiss, expected milvus"):
+        load_index(settings, load_embedder(settings.embedder))
