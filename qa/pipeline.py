@@ -90,6 +90,10 @@ class Pipeline:
             pipeline.warm()
         return pipeline
 
+    def close(self) -> None:
+        """Release the index's search engine (a served index replaced by a newer one)."""
+        self.retriever.backend.close()
+
     def warm(self) -> None:
         """Load the models now (one short query through each) rather than on the first question."""
         for embedder in (self.embedder, self.second):

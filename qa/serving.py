@@ -127,6 +127,9 @@ class ServedIndex:
         self._handled = 0
         self._thread: threading.Thread | None = None
         self._corpus: CorpusWatch | None = None  # the watcher's, once started
+        # The pipeline the last reload replaced: closed at the next one, by when the questions
+        # that got it have long been answered.
+        self._retired: Pipeline | None = None
         # What other server parts add to `health()` (background enrichment's state).
         self.health_reporters: list[Callable[[], dict[str, object]]] = []
 
@@ -239,6 +242,9 @@ class ServedIndex:
         self._pipeline = new
         self._served = before
         self._failure = None
+        if self._retired is not None:
+            self._retired.close()
+        self._retired = current
         log.info(
             "now serving the index built %s (%d documents, %d chunks) from %s",
             store.manifest.get("created_at"),

@@ -3,6 +3,8 @@ folder), the pipeline searches there, and the manifest says so (issue 14)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -52,3 +54,33 @@ def test_an_index_built_for_faiss_is_refused_for_milvus(tiny_settings: Settings)
 
     with pytest.raises(IndexMismatch, match="backend is faiss, expected milvus"):
         load_index(settings, load_embedder(settings.embedder))
+
+
+OPEN_ELSEWHERE = """
+import sys
+from pymilvus import MilvusClient
+client = MilvusClient(sys.argv[1])
+client.load_collection("chunks")
+print(client.get_collection_stats("chunks")["row_count"])
+"""
+
+
+def other_process_opens(folder: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", OPEN_ELSEWHERE, str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_an_embedded_index_is_free_for_another_process_once_closed(tmp_path: Path) -> None:
+    files = small_corpus_settings(tmp_path, {"ponds.txt": PONDS, "bridges.txt": BRIDGES})
+    pipeline = Pipeline.open(files.model_copy(update={"backend": "milvus"}))
+    folder = Path(pipeline.store.path) / "milvus.db"
+
+    assert other_process_opens(folder).returncode != 0  # one process at a time
+    pipeline.close()
+    opened = other_process_opens(folder)
+    assert opened.returncode == 0, opened.stderr
+    assert int(opened.stdout.strip()) == len(pipeline.store.chunks)

@@ -474,3 +474,19 @@ def test_sighup_makes_qa_serve_reload_the_index_instead_of_exiting(
     assert started == 2
     assert answer.json()["unknown_names"] == []
     assert "Traceback" not in log_path.read_text()
+
+
+def test_the_pipeline_a_reload_replaced_is_closed_at_the_next_reload(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A replaced index's engine is released (an embedded Milvus holds its folder's lock), but
+    only once no question can still be using it."""
+    closed: list[Pipeline] = []
+    monkeypatch.setattr(Pipeline, "close", lambda self: closed.append(self))
+    served = ServedIndex(Pipeline.open(settings))
+    first = served.pipeline
+
+    assert served.reload(force=True) is True
+    assert closed == []
+    assert served.reload(force=True) is True
+    assert closed == [first]

@@ -41,7 +41,7 @@ def write_backend(
     # One collection per build on a server (the folder's name is unique), swapped with it.
     collection = "chunks" if embedded else "qa_" + re.sub(r"\W", "_", build_dir.name)
     backend = MilvusBackend.create(uri, collection, chunks, vectors, terms, token=_token(settings))
-    backend.close(uri)  # milvus-lite: one process at a time may hold the folder
+    backend.close()  # milvus-lite: one process at a time may hold the folder
     return {"milvus": {"collection": collection, "embedded": embedded}}
 
 

@@ -30,6 +30,9 @@ class FaissFilesBackend:
     def __init__(self, store: IndexStore) -> None:
         self.store = store
 
+    def close(self) -> None:
+        """Nothing to release: the files are memory the garbage collector frees."""
+
     def fields(self) -> tuple[str, ...]:
         return ("dense", "dense2") if self.store.second is not None else ("dense",)
 

@@ -39,8 +39,11 @@ class Expression:
 
 
 class MilvusBackend:
-    def __init__(self, client: Any, collection: str, fields: tuple[str, ...], terms: Terms):
+    def __init__(
+        self, client: Any, collection: str, fields: tuple[str, ...], terms: Terms, uri: str
+    ) -> None:
         self.client = client
+        self.uri = uri
         self.collection = collection
         self._fields = fields
         self._terms = terms
@@ -100,7 +103,7 @@ class MilvusBackend:
         rows = [_record(row, chunk, vectors, terms) for row, chunk in enumerate(chunks)]
         client.insert(collection, rows)
         client.flush(collection)
-        return cls(client, collection, tuple(vectors), terms)
+        return cls(client, collection, tuple(vectors), terms, uri)
 
     @classmethod
     def open(
@@ -124,16 +127,16 @@ class MilvusBackend:
                 "`qa serve` has this embedded index open (one process at a time), ask it with "
                 f"`--server URL`; else {REPAIR}"
             ) from error
-        return cls(client, collection, fields, terms)
+        return cls(client, collection, fields, terms, uri)
 
-    def close(self, uri: str) -> None:
-        """Disconnect; for an embedded engine (`uri` a folder) also stop it, so the folder's
+    def close(self) -> None:
+        """Disconnect; an embedded engine (a folder, not a URL) is also stopped, so the folder's
         lock is free for the next process (or this one, once the build folder is swapped in)."""
         self.client.close()
-        if "://" not in uri:
+        if "://" not in self.uri:
             from milvus_lite import server_manager_instance
 
-            server_manager_instance.release_server(uri)
+            server_manager_instance.release_server(self.uri)
 
     def fields(self) -> tuple[str, ...]:
         return self._fields

@@ -28,6 +28,11 @@ class SearchBackend(Protocol):
     cosine for dense fields and BM25 (as bm25s computes it) for lexical search; results come
     best first, equal scores in row order, so every backend ranks alike."""
 
+    def close(self) -> None:
+        """Release the engine (connections, an embedded engine's lock) once no question needs
+        this index any more."""
+        ...
+
     def fields(self) -> tuple[str, ...]:
         """The vector fields this index has (a subset of DENSE_FIELDS, "dense" always)."""
         ...
