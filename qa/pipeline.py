@@ -196,6 +196,7 @@ class Pipeline:
             "created_at": manifest["created_at"],
             "stale": stale,
             "enrichment": self.enrichment(),
+            "backend": manifest.get("backend", "faiss"),  # older manifests: files only
         }
 
     def enrichment(self) -> str:

@@ -303,6 +303,11 @@ class Health(BaseModel):
         " answers fuse the other rankers.",
     )
     enrichment_error: str | None = Field(None, description="Why background enrichment failed.")
+    backend: Literal["faiss", "milvus"] = Field(
+        "faiss",
+        description="Where the index's chunks are searched (QA_BACKEND): FAISS and BM25 files "
+        "in this process, or Milvus (embedded in the index folder, or a server).",
+    )
     writes: bool = Field(
         False,
         description="Whether this server adds and removes documents (POST /documents, DELETE "

@@ -84,3 +84,13 @@ def test_an_embedded_index_is_free_for_another_process_once_closed(tmp_path: Pat
     opened = other_process_opens(folder)
     assert opened.returncode == 0, opened.stderr
     assert int(opened.stdout.strip()) == len(pipeline.store.chunks)
+
+
+def test_health_says_which_backend_serves(on_milvus: Pipeline, tiny_pipeline) -> None:
+    from fastapi.testclient import TestClient
+
+    from qa.api import create_app
+
+    assert on_milvus.health()["backend"] == "milvus"
+    with TestClient(create_app(pipeline=tiny_pipeline)) as client:
+        assert client.get("/health").json()["backend"] == "faiss"
