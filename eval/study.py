@@ -27,13 +27,12 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import KFold
 
-from qa.answer import build_answer, confidence_features
 from qa.evaluation.dataset import STYLES, EvalQuestion, load_questions
 from qa.evaluation.metrics import QuestionResult, ranking_scores
 from qa.evaluation.runner import judge
 from qa.evaluation.sets import EVAL_SETS
 from qa.pipeline import Pipeline
-from qa.retrieval.fusion import ranks, reciprocal_rank_fusion
+from qa.retrieval.fusion import decisive_lexical_bonus, ranks, reciprocal_rank_fusion
 from qa.retrieval.hybrid import SearchResult, hits_from
 from qa.schema import AskResponse
 from qa.settings import Settings
@@ -50,8 +49,6 @@ class Trace:
     question: EvalQuestion
     scores: Scores
     sentence_scores: dict[int, float] | None
-    unknown_terms: float
-    unknown_names: list[str]
     query: np.ndarray
     query2: np.ndarray | None
 
@@ -79,14 +76,11 @@ class Study:
     def trace(self, question: EvalQuestion) -> Trace:
         text = question.question
         evidence = self.retriever.rank(text, POOL)
-        features_unknown = self.retriever.bm25.unknown_fraction(text)
         second = self.retriever.second
         return Trace(
             question,
             evidence.scores,
             evidence.sentence_scores,
-            features_unknown,
-            self.pipeline.names.unknown_names(text),
             self.pipeline.embedder.embed_query(text),
             second.embed_query(text) if second is not None else None,
         )
@@ -104,17 +98,7 @@ class Study:
             if new_rows:  # feedback found chunks the first pass did not score the sentences of
                 sentence_scores |= self.retriever._score_sentences(new_rows, trace.query)[0]
             result = SearchResult(hits, {}, sentence_scores)
-            built = build_answer(
-                trace.question.question,
-                result,
-                k=10,
-                settings=settings,
-                terms=self.retriever.bm25.terms,
-                store=self.store,
-                sentence_terms=self.pipeline._sentence_terms,
-                features=confidence_features(hits, trace.unknown_terms),
-                unknown_names=trace.unknown_names,
-            )
+            built = self.pipeline.answer(trace.question.question, result, k=10, settings=settings)
             response = AskResponse.from_answer(built)
             self._judged[key] = judge(trace.question, response, latency_ms=0.0, citations=[])
         return self._judged[key]
@@ -216,12 +200,11 @@ def rrf(scores: Scores, k: int, weights: dict[str, float] | None = None) -> dict
 def bm25_margin(
     scores: Scores, fused: dict[int, float], ratio: float, bonus: float, k: int
 ) -> None:
-    """A decisive lexical match: when BM25's first row scores `ratio` times its second, that row
-    gets `bonus` more BM25 votes (bonus / (k + 1)) on top of its RRF score."""
-    ranked = sorted(scores.get("bm25", {}).values(), reverse=True)
-    if len(ranked) >= 2 and ranked[0] >= ratio * ranked[1]:
-        top = max(scores["bm25"], key=scores["bm25"].__getitem__)
-        fused[top] = fused.get(top, 0.0) + bonus / (k + 1)
+    """The served rule (qa/retrieval/fusion.py decisive_lexical_bonus) applied to `fused`."""
+    decisive = decisive_lexical_bonus(scores.get("bm25", {}), ratio, bonus, k)
+    if decisive is not None:
+        row, extra = decisive
+        fused[row] = fused.get(row, 0.0) + extra
 
 
 def zscore_fusion(scores: Scores, weights: dict[str, float]) -> dict[int, float]:

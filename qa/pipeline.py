@@ -119,21 +119,28 @@ class Pipeline:
             )
         result = self.retriever.search(question, k=k, mode=mode, selection=selection)
         timings = dict(result.timings_ms)
+        answer = self.answer(question, result, k)
+        timings.update(answer.timings_ms)
+        timings["total"] = (time.perf_counter() - started) * 1000
+        return dataclasses.replace(answer, timings_ms=timings)
+
+    def answer(
+        self, question: str, result: SearchResult, k: int, settings: Settings | None = None
+    ) -> Answer:
+        """The answer stage over a search result: passages, highlights, confidence, abstention
+        (`settings` other than the pipeline's: eval/study.py trying merge rules)."""
         features, unknown_names = self.abstention_evidence(question, result)
-        answer = build_answer(
+        return build_answer(
             question,
             result,
             k=k,
-            settings=self.settings,
+            settings=settings or self.settings,
             terms=self.retriever.bm25.terms,
             store=self.store,
             sentence_terms=self._sentence_terms,
             features=features,
             unknown_names=unknown_names,
         )
-        timings.update(answer.timings_ms)
-        timings["total"] = (time.perf_counter() - started) * 1000
-        return dataclasses.replace(answer, timings_ms=timings)
 
     def abstention_evidence(
         self, question: str, result: SearchResult

@@ -27,6 +27,7 @@ from qa.index.integrity import REPAIR
 from qa.types import Chunk
 
 K1, B = 1.5, 0.75  # as bm25s indexes (qa/index/bm25.py)
+INSERT_BATCH = 1000  # chunks a request: about 3 MB of two 384-d vectors and text each
 Terms = Callable[[str], list[str]]
 
 
@@ -100,8 +101,10 @@ class MilvusBackend:
             params={"bm25_k1": K1, "bm25_b": B},
         )
         client.create_collection(collection, schema=schema, index_params=index)
-        rows = [_record(row, chunk, vectors, terms) for row, chunk in enumerate(chunks)]
-        client.insert(collection, rows)
+        # In batches: one insert of a large library's vectors would pass gRPC's message limit.
+        for first in range(0, len(chunks), INSERT_BATCH):
+            batch = range(first, min(first + INSERT_BATCH, len(chunks)))
+            client.insert(collection, [_record(r, chunks[r], vectors, terms) for r in batch])
         client.flush(collection)
         return cls(client, collection, tuple(vectors), terms, uri)
 
