@@ -21,6 +21,7 @@ from qa.evaluation.runner import run_eval
 from qa.evaluation.sets import EVAL_SETS
 from qa.index.backends.faiss_files import FaissFilesBackend
 from qa.index.backends.milvus import MilvusBackend
+from qa.index.backends.protocol import Source
 from qa.pipeline import Pipeline
 from qa.settings import Settings
 
@@ -57,8 +58,16 @@ def main() -> None:
         vectors["dense2"] = store.second.reconstruct_n(0, store.second.ntotal)
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()
+        texts = [
+            Source(d, store.sources[d][:], store.page_starts.get(d, ())) for d in store.sources
+        ]
         milvus = MilvusBackend.create(
-            str(Path(folder) / "index.db"), "chunks", store.chunks, vectors, store.bm25.all_terms
+            str(Path(folder) / "index.db"),
+            "chunks",
+            store.chunks,
+            vectors,
+            store.bm25.all_terms,
+            texts,
         )
         print(
             f"milvus-lite collection of {len(store.chunks)} chunks: "

@@ -1,6 +1,7 @@
 """Benchmark: build, start-up, memory, /ask latency and HTTP throughput at 1k to 100k chunks.
 
-Usage: .venv/bin/python bench/scale.py [--sizes 1000,10000,100000] [--real-up-to 10000] [--no-http]
+Usage: .venv/bin/python bench/scale.py [--sizes 1000,10000,100000] [--real-up-to 10000]
+    [--backends faiss,milvus] [--no-http]
 Quick check (a few minutes): .venv/bin/python bench/scale.py --sizes 300 --real-up-to 300
 
 Each size gets a corpus of Markdown documents (bench/scale_corpus.py: the bundled documents'
@@ -9,12 +10,19 @@ paragraphs, reshuffled) and an index built by `build_index`: with the real prima
 embedding). The second model's vectors are random at every size unless --real-second. Then, in a
 fresh subprocess: `Pipeline.open` time and memory, and `pipeline.ask` latency per mode beside a
 bare query encode + FAISS flat search; then 8 clients against `qa serve`. Asserts nothing.
+
+--backends (default faiss) measures each search backend at the same sizes on the same corpus,
+side by side: each builds its own index of it (the same embedder, real or random), and is opened,
+asked and served (`QA_BACKEND`) alone. For milvus (embedded milvus-lite) the probe also times a
+bare engine baseline, query encode + the pipeline's own client's raw dense search, so that the
+report shows qa's overhead over the engine; every ratio compares rows of one backend and run.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
 import socket
@@ -37,6 +45,7 @@ from qa.index.embedder import NONE, LazyEmbedder, load_embedder
 from qa.settings import REPO_ROOT, Settings
 
 K = 10
+BACKENDS = ("faiss", "milvus")
 STARTED = time.perf_counter()
 
 
@@ -76,7 +85,8 @@ def probe(spec: dict[str, Any]) -> None:
 
     from qa.pipeline import MODES, Pipeline
 
-    settings = Settings(corpus_dir=spec["corpus"], index_dir=spec["index"])
+    backend = spec.get("backend", "faiss")
+    settings = Settings(corpus_dir=spec["corpus"], index_dir=spec["index"], backend=backend)
     out: dict[str, Any] = {}
     if spec["models_only"]:  # the same imports and warm models, no index
         names = (settings.embedder, settings.second_embedder)
@@ -86,6 +96,8 @@ def probe(spec: dict[str, Any]) -> None:
     else:
         pipeline = Pipeline.open(settings, build_if_missing=False)
     out["open_s"] = time.perf_counter() - started
+    # milvus: milvus-lite's engine (pure Python, a gRPC server on threads) runs inside this
+    # process, so its collection and buffers count in this VmRSS and peak.
     out["rss_mb"] = vm_rss_mb()
     out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if not spec["models_only"]:
@@ -113,6 +125,25 @@ def probe(spec: dict[str, Any]) -> None:
 
         bare(asked[0])
         out["bare"] = [timed(bare, q) for q in asked]
+        if backend == "milvus":  # the engine alone: its raw dense search on the same collection
+            from qa.index.backends.milvus import MilvusBackend
+
+            engine = pipeline.retriever.backend
+            assert isinstance(engine, MilvusBackend), type(engine)
+            client, collection = engine.client, engine.collection
+
+            def bare_engine(question: str) -> None:
+                vector = pipeline.embedder.embed_query(question)
+                client.search(
+                    collection,
+                    data=[vector.tolist()],
+                    anns_field="dense",
+                    limit=K,
+                    search_params={"metric_type": "IP"},
+                )
+
+            bare_engine(asked[0])
+            out["engine"] = [timed(bare_engine, q) for q in asked]
     print("PROBE " + json.dumps(out), flush=True)
 
 
@@ -133,11 +164,15 @@ def run_probe(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def chunk_texts(settings: Settings) -> list[str]:
-    """The built index's chunk texts, as the build embedded them (no model loads)."""
-    from qa.pipeline import Pipeline
+    """The built index's chunk texts, as the build embedded them (no model loads). An engine
+    opened to read them is closed again: milvus-lite's folder must be free for the probe."""
+    from qa.pipeline import open_index
 
-    pipeline = Pipeline.open(settings, build_if_missing=False, lazy=True)
-    return [chunk.search_text for chunk in pipeline.store.chunks]
+    store = open_index(settings, build_if_missing=False)
+    try:
+        return [chunk.search_text for chunk in store.chunks]
+    finally:
+        store.close()
 
 
 class Bench:
@@ -149,7 +184,7 @@ class Bench:
         lines = (REPO_ROOT / "eval" / "questions.jsonl").read_text(encoding="utf-8").splitlines()
         every = [json.loads(line)["question"] for line in lines if line.strip()]
         self.questions = random.Random(0).sample(every, min(args.questions, len(every)))
-        real = any(n <= args.real_up_to for n in args.sizes)
+        real = args.bundled or any(n <= args.real_up_to for n in args.sizes)
         self.real = load_embedder(self.settings.embedder) if real else None
         second = self.settings.second_embedder
         self.real_second = load_embedder(second) if real and args.real_second else None
@@ -185,63 +220,100 @@ class Bench:
         second = self.real_second if real and self.real_second else None
         return primary, second or RandomEmbedder(second_name, LazyEmbedder(second_name).dim, 1)
 
-    def guess(self, stage: str, chunks: int) -> str:
-        return estimate(self.rates[stage] * chunks if stage in self.rates else None)
+    def guess(self, stage: str, chunks: int, backend: str = "faiss") -> str:
+        key = rate_key(stage, backend)
+        return estimate(self.rates[key] * chunks if key in self.rates else None)
 
-    def run(self, size: int) -> dict[str, Any]:
-        folder = self.args.work / f"size-{size}"
-        settings = Settings(corpus_dir=folder / "corpus", index_dir=folder / "index" / "default")
-        real = size <= self.args.real_up_to
-        row: dict[str, Any] = {"size": size, "vectors": "real" if real else "random"}
-        sections = max(1, round(size / self.chunks_per_section))
-        per_document = max(1, round(self.args.chunks_per_document / self.chunks_per_section))
-        started = time.perf_counter()
-        write_markdown(settings.corpus_dir, self.pool, sections, per_document)
-        row["documents"] = -(-sections // per_document)
-        seconds = time.perf_counter() - started
-        log(f"size {size}: wrote {row['documents']} documents in {seconds:.0f} s")
+    def run(self, size: int | None) -> list[dict[str, Any]]:
+        """One size (None: the bundled corpus, real vectors): its corpus written once, then a
+        row per backend (each its own index)."""
+        folder = self.args.work / f"size-{size or 'bundled'}"
+        if size is None:
+            corpus, real = REPO_ROOT / "corpus", True
+            shared: dict[str, Any] = {"size": "bundled", "vectors": "real"}
+            shared["documents"] = sum(1 for path in corpus.iterdir() if path.is_file())
+        else:
+            corpus = folder / "corpus"
+            real = size <= self.args.real_up_to
+            shared = {"size": size, "vectors": "real" if real else "random"}
+            sections = max(1, round(size / self.chunks_per_section))
+            per_document = max(1, round(self.args.chunks_per_document / self.chunks_per_section))
+            started = time.perf_counter()
+            write_markdown(corpus, self.pool, sections, per_document)
+            shared["documents"] = -(-sections // per_document)
+            seconds = time.perf_counter() - started
+            log(f"size {size}: wrote {shared['documents']} documents in {seconds:.0f} s")
+        folder.mkdir(parents=True, exist_ok=True)
+        rows = []
+        for backend in self.args.backends:
+            index = folder / f"index-{backend}" / "default"  # no build reuses another's vectors
+            settings = Settings(corpus_dir=corpus, index_dir=index, backend=backend)
+            rows.append(self.measure(size or 250, settings, folder, shared, real))  # 250: estimates
+        if not self.args.keep:
+            shutil.rmtree(folder, ignore_errors=True)
+        return rows
 
+    def measure(
+        self, size: int, settings: Settings, folder: Path, shared: dict[str, Any], real: bool
+    ) -> dict[str, Any]:
+        """One backend at one size: build, then the probe and the HTTP load. The bare encode
+        and the flat search's vectors are the size's, made after its first build."""
+        backend = settings.backend
+        name = f"size {shared['size']} {backend}"
+        row: dict[str, Any] = {**shared, "backend": backend}
         kind = f"real {self.settings.embedder}" if real else "random vectors"
-        log(f"size {size}: building ({kind}){self.guess('real build' if real else 'build', size)}")
+        stage = "real build" if real else "build"
+        log(f"{name}: building ({kind}){self.guess(stage, size, backend)}")
         primary, second = self.embedders(real=real)
         built = build_index(settings, primary, second=second, force=True)
         row.update(chunks=built.chunks, build_s=built.seconds)
-        log(f"size {size}: built {built.chunks} chunks in {built.seconds:.0f} s")
+        log(f"{name}: built {built.chunks} chunks in {built.seconds:.0f} s")
+        flat = folder / "flat.npy"
         if real and self.real is not None:
             row["embedded"] = f"{primary.texts} + {primary.parts}"
-            texts = chunk_texts(settings)
-            log(f"size {size}: bare encode of {len(texts)} chunk texts{self.guess('encode', size)}")
-            started = time.perf_counter()
-            vectors = self.real.embed_passages(texts)
-            row["encode_s"] = time.perf_counter() - started
-            self.rates["encode"] = row["encode_s"] / len(texts)
-            self.rates["real build"] = built.seconds / built.chunks
-            log(f"size {size}: bare encode in {row['encode_s']:.0f} s")
+            self.rates[rate_key("real build", backend)] = built.seconds / built.chunks
+            if "encode_s" not in shared:
+                texts = chunk_texts(settings)
+                log(f"{name}: bare encode of {len(texts)} chunk texts{self.guess('encode', size)}")
+                started = time.perf_counter()
+                vectors = self.real.embed_passages(texts)
+                shared["encode_s"] = time.perf_counter() - started
+                self.rates["encode"] = shared["encode_s"] / len(texts)
+                log(f"{name}: bare encode in {shared['encode_s']:.0f} s")
+                np.save(flat, np.ascontiguousarray(vectors, dtype=np.float32))
+            row["encode_s"] = shared["encode_s"]
         else:
-            self.rates["build"] = built.seconds / built.chunks
-            vectors = unit_rows(np.random.default_rng(2), built.chunks, self.dim)
-        np.save(folder / "flat.npy", np.ascontiguousarray(vectors, dtype=np.float32))
+            self.rates[rate_key("build", backend)] = built.seconds / built.chunks
+            if not flat.exists():
+                vectors = unit_rows(np.random.default_rng(2), built.chunks, self.dim)
+                np.save(flat, np.ascontiguousarray(vectors, dtype=np.float32))
 
         if not self.args.no_probe:
-            what = f"open, {len(self.questions)} questions x 4{self.guess('probe', size)}"
-            log(f"size {size}: fresh subprocess: {what}")
+            what = f"open, {len(self.questions)} questions x 4{self.guess('probe', size, backend)}"
+            log(f"{name}: fresh subprocess: {what}")
             started = time.perf_counter()
             spec: dict[str, Any] = {
                 "corpus": str(settings.corpus_dir),
                 "index": str(settings.index_dir),
+                "backend": backend,
             }
-            spec.update(flat=str(folder / "flat.npy"), questions=self.questions, models_only=False)
+            spec.update(flat=str(flat), questions=self.questions, models_only=False)
             row["probe"] = run_probe(spec)
-            self.rates["probe"] = (time.perf_counter() - started) / built.chunks
-            log(f"size {size}: pipeline opened in {row['probe']['open_s']:.1f} s")
+            self.rates[rate_key("probe", backend)] = (time.perf_counter() - started) / built.chunks
+            log(f"{name}: pipeline opened in {row['probe']['open_s']:.1f} s")
         if not self.args.no_http:
-            log(f"size {size}: qa serve and {self.args.clients} clients{self.guess('http', size)}")
+            http = self.guess("http", size, backend)
+            log(f"{name}: qa serve and {self.args.clients} clients{http}")
             started = time.perf_counter()
-            row["http"] = http_stage(settings, self.questions, self.args, folder / "serve.log")
-            self.rates["http"] = (time.perf_counter() - started) / built.chunks
-        if not self.args.keep:
-            shutil.rmtree(folder, ignore_errors=True)
+            served = folder / f"serve-{backend}.log"
+            row["http"] = http_stage(settings, self.questions, self.args, served)
+            self.rates[rate_key("http", backend)] = (time.perf_counter() - started) / built.chunks
         return row
+
+
+def rate_key(stage: str, backend: str) -> str:
+    """The estimates' key: a stage's seconds per chunk, of one backend (the encode: of none)."""
+    return stage if backend == "faiss" or stage == "encode" else f"{backend} {stage}"
 
 
 def http_stage(settings: Settings, asked: list[str], args: argparse.Namespace, out: Path) -> dict:
@@ -252,9 +324,10 @@ def http_stage(settings: Settings, asked: list[str], args: argparse.Namespace, o
     base = f"http://127.0.0.1:{port}"
     folders = ["--corpus", str(settings.corpus_dir), "--index", str(settings.index_dir)]
     command = [str(Path(sys.executable).with_name("qa")), *folders, "serve", "--port", str(port)]
+    env = {**os.environ, "QA_BACKEND": settings.backend}  # the backend its index was built for
     started = time.perf_counter()
     with out.open("wb") as output:  # the child keeps its own handle
-        server = subprocess.Popen(command, stdout=output, stderr=output, cwd=REPO_ROOT)
+        server = subprocess.Popen(command, stdout=output, stderr=output, cwd=REPO_ROOT, env=env)
     try:
         while not healthy(base):
             if server.poll() is not None:
@@ -317,55 +390,77 @@ def table(title: str, header: list[str], rows: list[list[str]]) -> None:
 
 
 def report(rows: list[dict[str, Any]], models: dict[str, Any] | None, bench: Bench) -> None:
+    """The tables: a row per size and backend; every ratio is of one row's (one backend's)."""
     args, (first, second) = bench.args, (bench.settings.embedder, bench.settings.second_embedder)
     print(
         f"\nscale: ~{bench.words_per_chunk:.0f} words a chunk; {len(bench.questions)} eval "
         f"questions; k={K}. {first}: real vectors up to {args.real_up_to} chunks, random unit "
         "vectors above (those rows time everything but the embedding). "
-        f"{second}: {'real' if args.real_second else 'random'} vectors at every size."
+        f"{second}: {'real' if args.real_second else 'random'} vectors at every size. "
+        f"Backends: {', '.join(args.backends)} (each its own index of the same corpus)."
     )
     table(
         "build_index (the whole call) vs a bare encode of the same chunk texts by the same model",
-        ["size", "vectors", "docs", "chunks", "build s", "encode s", "ratio", "texts + parts"],
+        ["size", "backend", "vectors", "docs", "chunks", "build s", "encode s", "ratio"]
+        + ["texts + parts"],
         [
-            [str(r["size"]), r["vectors"], str(r["documents"]), str(r["chunks"])]
+            [str(r["size"]), r["backend"], r["vectors"], str(r["documents"]), str(r["chunks"])]
             + [f"{r['build_s']:.1f}", f"{r['encode_s']:.1f}", f"{r['build_s'] / r['encode_s']:.2f}"]
             + [r["embedded"]]
             if "encode_s" in r
-            else [str(r["size"]), r["vectors"], str(r["documents"]), str(r["chunks"])]
+            else [str(r["size"]), r["backend"], r["vectors"], str(r["documents"]), str(r["chunks"])]
             + [f"{r['build_s']:.1f}", "-", "-", "-"]
             for r in rows
         ],
     )
     probed = [r for r in rows if "probe" in r]
+    engines = any("engine" in r["probe"] for r in probed)  # a milvus row: its engine alone
     if models is not None and probed:
         out = []
         for r in probed:
+            # VmRSS: with milvus, milvus-lite's engine runs inside the probe's process (pure
+            # Python), so its memory is counted here, in "beyond the models" and in the peak.
             p, beyond = r["probe"], r["probe"]["rss_mb"] - models["rss_mb"]
             serve = f"{r['http']['start_s']:.1f}" if "http" in r else "-"
-            out.append([str(r["size"]), str(r["chunks"]), f"{p['open_s']:.1f}", serve])
-            out[-1] += [f"{p['rss_mb']:.0f}", f"{beyond:.0f}", f"{beyond * 1024 / r['chunks']:.1f}"]
-            out[-1].append(f"{p['peak_mb']:.0f}")
+            out.append([str(r["size"]), r["backend"], str(r["chunks"]), f"{p['open_s']:.1f}"])
+            out[-1] += [serve, f"{p['rss_mb']:.0f}", f"{beyond:.0f}"]
+            out[-1] += [f"{beyond * 1024 / r['chunks']:.1f}", f"{p['peak_mb']:.0f}"]
+        milvus = "; milvus: milvus-lite runs in the process, counted" if engines else ""
         table(
             "start-up, fresh subprocess: imports + Pipeline.open + warm models (the models alone: "
             f"{models['open_s']:.1f} s, {models['rss_mb']:.0f} MB); qa serve: until /health.\n"
-            "memory beyond the models = VmRSS after opening - VmRSS of the models alone",
-            ["size", "chunks", "open s", "serve s", "VmRSS MB", "beyond MB", "KB/chunk", "peak MB"],
+            f"memory beyond the models = VmRSS after opening - VmRSS of the models alone{milvus}",
+            ["size", "backend", "chunks", "open s", "serve s", "VmRSS MB", "beyond MB"]
+            + ["KB/chunk", "peak MB"],
             out,
         )
         out = []
         for r in probed:
             bare = percentiles(r["probe"]["bare"])[0]
-            for mode in ("hybrid", "dense", "bm25", "bare"):
+            engine = percentiles(r["probe"]["engine"])[0] if "engine" in r["probe"] else None
+            for mode in ("hybrid", "dense", "bm25", "bare", "engine"):
+                if mode not in r["probe"]:
+                    continue
                 p50, p95 = percentiles(r["probe"][mode])
                 parts = r["probe"].get(f"{mode} parts", {})
                 stages = ", ".join(f"{key} {ms:.1f}" for key, ms in parts.items() if key != "total")
-                out.append([str(r["size"]), mode, f"{p50:.1f}", f"{p95:.1f}", f"{p50 / bare:.1f}"])
+                out.append([str(r["size"]), r["backend"], mode, f"{p50:.1f}", f"{p95:.1f}"])
+                out[-1].append(f"{p50 / bare:.1f}")
+                if engines:
+                    out[-1].append(f"{p50 / engine:.1f}" if engine else "-")
                 out[-1].append(stages)
         table(
             f"pipeline.ask(k={K}) per mode vs a bare query encode ({first}) + FAISS flat search, "
-            "same process; ratio = p50 / bare p50",
-            ["size", "mode", "p50 ms", "p95 ms", "ratio", "median ms by stage (timings_ms)"],
+            "same process; ratio = p50 / bare p50"
+            + (
+                "\nengine (milvus): a bare query encode + the pipeline's own pymilvus client's "
+                "dense search of its collection; vs engine = p50 / engine p50"
+                if engines
+                else ""
+            ),
+            ["size", "backend", "mode", "p50 ms", "p95 ms", "ratio"]
+            + (["vs engine"] if engines else [])
+            + ["median ms by stage (timings_ms)"],
             out,
         )
     served = [r for r in rows if "http" in r]
@@ -374,13 +469,24 @@ def report(rows: list[dict[str, Any]], models: dict[str, Any] | None, bench: Ben
         for r in served:
             h = r["http"]
             bare_rate = 1000 / statistics.mean(r["probe"]["bare"]) if "probe" in r else np.nan
-            out.append([str(r["size"]), str(h["answers"]), f"{h['per_s']:.1f}"])
+            out.append([str(r["size"]), r["backend"], str(h["answers"]), f"{h['per_s']:.1f}"])
             out[-1] += [f"{h['p50']:.0f}", f"{h['p95']:.0f}", str(len(h["errors"]))]
             out[-1] += [f"{bare_rate:.1f}", f"{h['per_s'] / bare_rate:.2f}"]
+            if engines:
+                timings = r.get("probe", {}).get("engine")
+                engine_rate = 1000 / statistics.mean(timings) if timings else None
+                out[-1] += (
+                    [f"{engine_rate:.1f}", f"{h['per_s'] / engine_rate:.2f}"]
+                    if engine_rate
+                    else ["-", "-"]
+                )
         table(
             f"POST /ask to qa serve, {args.clients} clients for at most {args.seconds:g} s or "
-            f"{args.requests} requests; ratio = answers/s / bare encode+search per s (one thread)",
-            ["size", "answers", "answers/s", "p50 ms", "p95 ms", "errors", "bare/s", "ratio"],
+            f"{args.requests} requests; ratio = answers/s / bare encode+search per s (one thread)"
+            + ("; vs engine: / bare encode + engine search per s" if engines else ""),
+            ["size", "backend", "answers", "answers/s", "p50 ms", "p95 ms", "errors", "bare/s"]
+            + ["ratio"]
+            + (["engine/s", "vs engine"] if engines else []),
             out,
         )
 
@@ -389,11 +495,25 @@ def sizes(text: str) -> list[int]:
     return [int(part) for part in text.split(",") if part.strip()]
 
 
+def backends(text: str) -> list[str]:
+    names = list(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    unknown = [name for name in names if name not in BACKENDS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"not one of {', '.join(BACKENDS)}: {text!r}")
+    return names
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=sizes, default=[1000, 10000, 100000])
     parser.add_argument("--real-up-to", type=int, default=10000, help="real model up to N chunks")
     parser.add_argument("--real-second", action="store_true", help="real second model too (slow)")
+    parser.add_argument(
+        "--bundled", action="store_true", help="first, a row of the bundled corpus (real vectors)"
+    )
+    parser.add_argument(
+        "--backends", type=backends, default=["faiss"], help="comma list of: faiss, milvus"
+    )
     parser.add_argument("--questions", type=int, default=50, help="eval questions asked")
     parser.add_argument("--chunks-per-document", type=int, default=150)
     parser.add_argument("--no-probe", action="store_true", help="skip start-up and latency")
@@ -420,8 +540,8 @@ def main() -> None:
         if not args.no_probe:
             models = run_probe({"corpus": "", "index": "", "models_only": True})
             log(f"models alone, fresh subprocess: {models['rss_mb']:.0f} MB")
-        for size in args.sizes:
-            rows.append(bench.run(size))
+        for size in ([None] if args.bundled else []) + args.sizes:
+            rows += bench.run(size)
     finally:
         if made and not args.keep:
             shutil.rmtree(args.work, ignore_errors=True)

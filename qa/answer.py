@@ -15,7 +15,7 @@ from qa.retrieval.dedupe import drop_near_duplicates
 from qa.retrieval.hybrid import SearchResult
 from qa.retrieval.merge import merge_adjacent
 from qa.settings import Settings
-from qa.types import Answer, Chunk, Hit, Passage, Span
+from qa.types import Answer, Chunk, Hit, Passage, SourceText, Span
 
 Terms = Callable[[str], list[str]]
 
@@ -56,9 +56,10 @@ def build_answer(
 ) -> Answer:
     started = time.perf_counter()
     query_terms = set(terms(question))
+    # An engine's source texts: the stretches the first hits cite, fetched in one request.
+    store.prefetch_texts(hit.chunk for hit in result.hits[: max(settings.merge_window, 2 * k)])
     merged = merge_adjacent(
         result.hits,
-        store.row_of,
         store.sources,
         window=settings.merge_window,
         most=settings.merge_most,
@@ -146,7 +147,7 @@ def first_passage_confidence(features: dict[str, float]) -> float:
 
 def highlight(
     chunk: Chunk,
-    source: str,
+    source: SourceText,
     candidates: list[tuple[Span, frozenset[str]]],
     cosines: list[float] | None,
     query_terms: set[str],

@@ -45,7 +45,11 @@ class Pipeline:
         self.second = second
         self.settings = settings
         self.retriever = HybridRetriever(store, embedder, settings, second=second)
-        self.names = NameVocabulary(store.sources.values())
+        # The build's word list; an index built before it saved one: read from every source.
+        if store.words is not None:
+            self.names = NameVocabulary(words=store.words)
+        else:
+            self.names = NameVocabulary(text[:] for text in store.sources.values())
         # A sentence's terms, for highlights: tokenized when a question first needs them (at
         # load, all of them took 97 s at 20,000 chunks), and kept for the next questions.
         self._sentence_terms = functools.lru_cache(maxsize=SENTENCE_TERMS_KEPT)(self._terms_of)
@@ -92,7 +96,7 @@ class Pipeline:
 
     def close(self) -> None:
         """Release the index's search engine (a served index replaced by a newer one)."""
-        self.retriever.backend.close()
+        self.store.close()
 
     def warm(self) -> None:
         """Load the models now (one short query through each) rather than on the first question."""
@@ -161,24 +165,25 @@ class Pipeline:
         """The stored text of `doc_id` in [start, end) (end: at most MAX_TEXT_CHARS on), with
         its pages. InvalidRange for a range outside the text or longer than MAX_TEXT_CHARS."""
         find_document(self.store.documents, doc_id)
-        text = self.store.sources[doc_id]
-        end = min(len(text), start + MAX_TEXT_CHARS) if end is None else end
-        if not 0 <= start <= end <= len(text):
+        info = self.store.source_info(doc_id)
+        length = info.length
+        end = min(length, start + MAX_TEXT_CHARS) if end is None else end
+        if not 0 <= start <= end <= length:
             raise InvalidRange(
-                f"[{start}, {end}) is not inside {doc_id}, whose text has {len(text)} "
-                f"characters; ask for 0 <= start <= end <= {len(text)}"
+                f"[{start}, {end}) is not inside {doc_id}, whose text has {length} "
+                f"characters; ask for 0 <= start <= end <= {length}"
             )
         if end - start > MAX_TEXT_CHARS:
             raise InvalidRange(
                 f"{end - start} characters asked for; ask for at most {MAX_TEXT_CHARS} at a time"
             )
-        pages = self.store.page_starts.get(doc_id, ())
+        pages = info.page_starts
         return DocumentText(
             doc_id=doc_id,
             start=start,
             end=end,
-            length=len(text),
-            text=text[start:end],
+            length=length,
+            text=self.store.sources[doc_id][start:end],
             page_start=page_of(pages, start),
             page_end=page_of(pages, max(start, end - 1)),
         )
@@ -211,7 +216,7 @@ class Pipeline:
         "complete", or "pending" (a server adds them in the background)."""
         if self.second is None:
             return "none"
-        return "complete" if self.store.second is not None else "pending"
+        return "complete" if self.retriever.second is not None else "pending"
 
 
 def lazy_embedders(settings: Settings) -> tuple[LazyEmbedder, LazyEmbedder | None]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 Span = tuple[int, int]  # [start, end) offsets into the source file's decoded text
 
@@ -104,6 +105,15 @@ def search_text(title: str, section_path: tuple[str, ...], kind: str, text: str)
     return f"{context}\n{KIND_LABELS.get(kind, '')}{text}"
 
 
+class SourceText(Protocol):
+    """A document's source text as citations index it: a str, or a view that fetches the
+    slices asked for from a search engine (qa/index/fetched.py)."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, key: slice, /) -> str: ...
+
+
 @dataclass(frozen=True, slots=True)
 class DocumentText:
     """A stretch of a document's stored text, as `GET /documents/{doc_id}/text` returns it."""
@@ -124,6 +134,7 @@ class Hit:
     chunk: Chunk
     score: float
     scores: dict[str, float] = field(default_factory=dict)  # e.g. dense, dense_rank, bm25, fused
+    row: int = -1  # the chunk's row in the index (-1: not from an index, e.g. a test's)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from qa.index.backends.faiss_files import FaissFilesBackend
 from qa.retrieval.hybrid import HybridRetriever
 from qa.settings import Settings
 from qa.types import Chunk
@@ -18,6 +19,8 @@ def retriever(kinds: tuple[str, ...] = ("body",) * 3, **settings: object) -> Hyb
         for i, kind in enumerate(kinds)
     ]
     store = SimpleNamespace(chunks=chunks, second=None, bm25=None, manifest={})
+    store.backend = FaissFilesBackend(store)  # type: ignore[arg-type]
+    store.prefetch_chunks = lambda rows: None  # held in memory
     return HybridRetriever(store, embedder=None, settings=Settings(**settings))  # type: ignore[arg-type]
 
 

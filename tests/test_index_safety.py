@@ -49,6 +49,7 @@ INDEX_FILES = (
     "bm25-indptr.npy",
     "bm25-vocab.json",
     "bm25-params.json",
+    "words.txt",
 )
 
 

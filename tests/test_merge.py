@@ -27,17 +27,16 @@ def chunk(row: int) -> Chunk:
 
 def hits(*rows: int) -> list[Hit]:
     return [
-        Hit(chunk(r), score=1.0 / (i + 1), scores={"fused": 1.0 / (i + 1)})
+        Hit(chunk(r), score=1.0 / (i + 1), scores={"fused": 1.0 / (i + 1)}, row=r)
         for i, r in enumerate(rows)
     ]
 
 
-ROW_OF = {f"doc.txt#s/{r}": r for r in range(4)}
 SOURCES = {"doc.txt": SOURCE}
 
 
 def test_next_chunk_of_the_same_section_joins_the_better_ranked_hit_in_reading_order() -> None:
-    merged = merge_adjacent(hits(1, 3, 0), ROW_OF, SOURCES, window=10)
+    merged = merge_adjacent(hits(1, 3, 0), SOURCES, window=10)
     assert [rows for _, rows in merged] == [(0, 1), (3,)]
     first = merged[0][0]
     assert first.chunk.spans == (SPANS[0], SPANS[1])
@@ -47,21 +46,30 @@ def test_next_chunk_of_the_same_section_joins_the_better_ranked_hit_in_reading_o
 
 
 def test_chunks_of_different_sections_or_not_adjacent_stay_apart() -> None:
-    assert [rows for _, rows in merge_adjacent(hits(2, 3), ROW_OF, SOURCES, window=10)] == [
+    assert [rows for _, rows in merge_adjacent(hits(2, 3), SOURCES, window=10)] == [
         (2,),
         (3,),
     ]
-    assert [rows for _, rows in merge_adjacent(hits(0, 2), ROW_OF, SOURCES, window=10)] == [
+    assert [rows for _, rows in merge_adjacent(hits(0, 2), SOURCES, window=10)] == [
         (0,),
         (2,),
     ]
 
 
 def test_a_passage_holds_at_most_the_given_number_of_chunks() -> None:
-    merged = merge_adjacent(hits(1, 0, 2), ROW_OF, SOURCES, window=10, most=2)
+    merged = merge_adjacent(hits(1, 0, 2), SOURCES, window=10, most=2)
     assert [rows for _, rows in merged] == [(0, 1), (2,)]
 
 
 def test_hits_beyond_the_window_are_not_merged() -> None:
-    merged = merge_adjacent(hits(0, 3, 1), ROW_OF, SOURCES, window=2)
+    merged = merge_adjacent(hits(0, 3, 1), SOURCES, window=2)
     assert [rows for _, rows in merged] == [(0,), (3,), (1,)]
+
+
+def test_a_hit_without_an_index_row_is_refused_rather_than_merged_by_accident() -> None:
+    import pytest
+
+    rowless = [Hit(chunk(0), score=1.0), Hit(chunk(1), score=0.5)]
+
+    with pytest.raises(ValueError, match="no index row"):
+        merge_adjacent(rowless, SOURCES, window=10)

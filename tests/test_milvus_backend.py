@@ -3,16 +3,21 @@ folder), the pipeline searches there, and the manifest says so (issue 14)."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from qa.errors import IndexMismatch
+from qa.errors import IndexMismatch, UnsafeIndexPath
+from qa.index.backends.choose import collection_prefix
 from qa.index.backends.faiss_files import FaissFilesBackend
 from qa.index.backends.milvus import MilvusBackend
+from qa.index.build import build_index
 from qa.index.embedder import load_embedder
+from qa.index.fetched import FetchedChunks, FetchedSources
+from qa.index.ownership import check_index_location
 from qa.index.store import load_index
 from qa.pipeline import Pipeline
 from qa.settings import Settings
@@ -29,9 +34,13 @@ def on_milvus(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
     return Pipeline.open(files.model_copy(update={"backend": "milvus"}))
 
 
-def passages(pipeline: Pipeline, question: str) -> list[tuple[str, float]]:
+def passages(pipeline: Pipeline, question: str) -> list[tuple[object, ...]]:
+    """What a reader gets: passages, scores, text, pages and highlights."""
     answer = pipeline.ask(question, k=5)
-    return [(p.hit.chunk.chunk_id, round(p.hit.score, 6)) for p in answer.passages]
+    return [
+        (p.hit.chunk, round(p.hit.score, 6), p.highlights, p.text_highlights)
+        for p in answer.passages
+    ]
 
 
 def test_a_milvus_build_writes_the_collection_into_the_index_folder(on_milvus: Pipeline) -> None:
@@ -47,6 +56,22 @@ def test_answers_on_milvus_are_the_answers_on_faiss(on_milvus: Pipeline, tiny_pi
     assert isinstance(tiny_pipeline.retriever.backend, FaissFilesBackend)
     for question in QUESTIONS:
         assert passages(on_milvus, question) == passages(tiny_pipeline, question), question
+
+
+def test_a_milvus_index_holds_no_chunks_texts_or_vectors_in_this_process(
+    on_milvus: Pipeline, tiny_pipeline: Pipeline
+) -> None:
+    """The engine holds them; the server fetches what a question cites (qa/index/fetched.py)."""
+    store = on_milvus.store
+
+    assert isinstance(store.chunks, FetchedChunks) and isinstance(store.sources, FetchedSources)
+    assert store.faiss is None and store.second is None
+    assert list(store.chunks) == list(tiny_pipeline.store.chunks)
+    for doc_id in ("ponds.txt", "bridges.txt"):
+        for start, end in ((0, None), (30, 90)):
+            served = on_milvus.document_text(doc_id, start, end)
+            assert served == tiny_pipeline.document_text(doc_id, start, end)
+    assert on_milvus.names.unknown_names("Why do Zebras cross Tacoma?") == ["Zebras"]
 
 
 def test_an_index_built_for_faiss_is_refused_for_milvus(tiny_settings: Settings) -> None:
@@ -94,3 +119,63 @@ def test_health_says_which_backend_serves(on_milvus: Pipeline, tiny_pipeline) ->
     assert on_milvus.health()["backend"] == "milvus"
     with TestClient(create_app(pipeline=tiny_pipeline)) as client:
         assert client.get("/health").json()["backend"] == "faiss"
+
+
+def collections(uri: str) -> set[str]:
+    from pymilvus import MilvusClient
+
+    client = MilvusClient(uri)
+    try:
+        return set(client.list_collections())
+    finally:
+        client.close()
+
+
+def test_on_a_server_each_build_is_a_collection_and_replaced_ones_are_dropped_a_build_later(
+    tmp_path: Path,
+) -> None:
+    """QA_MILVUS_URI names a server (here a milvus-lite file outside the index folder, which the
+    same client treats alike): a build's collection stays until the build after the one that
+    replaced it (servers still answer from it until they reload), and another index folder's
+    collections on that server are never touched."""
+    server = str(tmp_path / "server.db")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    files = small_corpus_settings(tmp_path / "a", {"ponds.txt": PONDS, "bridges.txt": BRIDGES})
+    settings = files.model_copy(update={"backend": "milvus", "milvus_uri": server})
+    other = small_corpus_settings(tmp_path / "b", {"ponds.txt": PONDS})
+    other = other.model_copy(update={"backend": "milvus", "milvus_uri": server})
+    embedder = load_embedder(settings.embedder)
+
+    build_index(other, embedder)
+    theirs = collections(server)
+    made = []
+    for _ in range(3):
+        build_index(settings, embedder, force=True)
+        manifest = load_index(settings, embedder).manifest
+        assert manifest["milvus"]["embedded"] is False
+        made.append(manifest["milvus"]["collection"])
+
+    assert len(set(made)) == 3
+    assert all(name.startswith(collection_prefix(settings.index_dir)) for name in made)
+    kept = {made[1], made[2], f"{made[1]}_text", f"{made[2]}_text"}
+    assert collections(server) == theirs | kept
+    pipeline = Pipeline.open(settings, build_if_missing=False)
+    try:
+        assert pipeline.ask("Why do decks twist in the wind?", k=3).passages
+        assert isinstance(pipeline.store.chunks, FetchedChunks)
+    finally:
+        pipeline.close()
+
+
+def test_a_plain_index_folder_holding_milvus_lite_is_an_index_a_build_may_replace(
+    on_milvus: Pipeline, tmp_path: Path
+) -> None:
+    plain = tmp_path / "index"
+    shutil.copytree(Path(on_milvus.store.path).resolve(), plain)
+    corpus = on_milvus.settings.corpus_dir
+
+    check_index_location(plain, corpus)  # milvus.db is a folder of the index's own
+    (plain / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(UnsafeIndexPath):
+        check_index_location(plain, corpus)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from qa.types import Span
+from qa.types import SourceText, Span
 
 # A boundary is whitespace after terminal punctuation (optionally closed by quotes, brackets,
 # emphasis or a footnote marker) and before something that can start a sentence.
@@ -52,7 +52,7 @@ _ABBREVIATIONS = {
 }
 
 
-def sentence_spans(source: str, span: Span) -> list[Span]:
+def sentence_spans(source: SourceText, span: Span) -> list[Span]:
     """Split source[start:end] into sentence spans (whitespace between them excluded).
 
     >>> s = "The SCO met in 2001. Dr. Li spoke. It ended."

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from qa.corpus.clean import clean_text
-from qa.types import Span
+from qa.types import SourceText, Span
 
 
 def join_pieces(pieces: Iterable[str]) -> str:
@@ -28,13 +28,13 @@ def join_pieces(pieces: Iterable[str]) -> str:
     return out
 
 
-def text_from_spans(source: str, spans: Iterable[Span]) -> str:
+def text_from_spans(source: SourceText, spans: Iterable[Span]) -> str:
     """The display text of a passage: each span's raw text, cleaned, then joined."""
     return join_pieces(clean_text(source[start:end]) for start, end in spans)
 
 
 def highlights_in_text(
-    text: str, source: str, spans: Iterable[Span], highlights: Iterable[Span]
+    text: str, source: SourceText, spans: Iterable[Span], highlights: Iterable[Span]
 ) -> tuple[Span, ...]:
     """Where each highlighted source span shows in a passage's display `text`: [start, end)
     offsets into `text`, in order, for an interface that marks them without the source.

@@ -23,6 +23,7 @@ from qa.corpus.chunking import chunk_document
 from qa.corpus.ingest import ExtractionCache, read_corpus
 from qa.errors import IndexCorrupt, IndexMissing
 from qa.index.backends.choose import write_backend
+from qa.index.backends.protocol import Source
 from qa.index.bm25 import BM25Retriever
 from qa.index.embedder import Embedder, load_embedder
 from qa.index.integrity import (
@@ -42,7 +43,7 @@ from qa.index.manifest import (
 )
 from qa.index.ownership import check_index_location
 from qa.index.progress import BuildProgress, as_progress
-from qa.index.records import SOURCES, chunk_record, document_record
+from qa.index.records import SOURCES, WORDS, chunk_record, document_record
 from qa.index.reuse import (
     Known,
     PreviousVectors,
@@ -58,6 +59,7 @@ from qa.index.sentences import (
     embed_chunks_and_sentences,
 )
 from qa.index.swap import build_lock, new_build_dir, remove_leftovers, swap_in
+from qa.retrieval.names import word_forms
 from qa.settings import Settings
 from qa.types import Chunk, DocumentInfo
 
@@ -250,7 +252,13 @@ def _build(
         engine_vectors = {"dense": vectors}
         if second_vectors is not None:
             engine_vectors["dense2"] = second_vectors
-        manifest |= write_backend(settings, build_dir, chunks, engine_vectors, bm25.all_terms)
+        # What a question's unknown names are checked against, without reading every source.
+        words = sorted(word_forms(sources.values()))
+        (build_dir / WORDS).write_text("".join(f"{w}\n" for w in words), encoding="utf-8")
+        texts = [Source(d.doc_id, sources[d.doc_id], d.page_starts) for d in documents]
+        manifest |= write_backend(
+            settings, build_dir, chunks, engine_vectors, bm25.all_terms, texts
+        )
         (build_dir / "documents.json").write_text(
             json.dumps(
                 [document_record(d) for d in infos], ensure_ascii=False, indent=1, sort_keys=True

@@ -31,9 +31,11 @@ INDEX_FILES = frozenset(
         "sentences.faiss",  # formats before 5
         "vectors.faiss",
         "vectors-2.faiss",
+        "words.txt",
     }
     | BM25_FILES
 )
+INDEX_FOLDERS = frozenset({"milvus.db"})  # milvus-lite's engine (QA_BACKEND=milvus, embedded)
 
 
 def build_prefix(target: Path) -> str:
@@ -84,7 +86,11 @@ def _holds_only_index_files(folder: Path) -> bool:
         return False
     if not folder.is_dir():
         return False
-    return all(entry.name in INDEX_FILES and entry.is_file() for entry in folder.iterdir())
+    return all(
+        (entry.name in INDEX_FILES and entry.is_file())
+        or (entry.name in INDEX_FOLDERS and entry.is_dir())
+        for entry in folder.iterdir()
+    )
 
 
 def _real_paths(target: Path) -> list[Path]:

@@ -8,6 +8,7 @@ from typing import Any
 from qa.types import Chunk, DocumentInfo, Section
 
 SOURCES = "sources.jsonl"  # each document's text as extracted: what citations index
+WORDS = "words.txt"  # every word form the documents use, one a line
 
 
 def chunk_record(c: Chunk) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.index.backends.choose import open_backend
+from qa.index.backends.faiss_files import FaissFilesBackend
 from qa.index.backends.protocol import SearchBackend, Selection
 from qa.index.embedder import Embedder
 from qa.index.store import IndexStore
@@ -60,10 +60,10 @@ class HybridRetriever:
         threadpoolctl.threadpool_limits(limits=1, user_api="blas")
         self.store = store
         self.embedder = embedder
-        self.second = second if store.second is not None else None
+        self.backend: SearchBackend = store.backend
+        self.second = second if "dense2" in self.backend.fields() else None
         self.settings = settings
         self.bm25 = store.bm25
-        self.backend: SearchBackend = open_backend(store, settings)
 
     def search(
         self, question: str, k: int, mode: str = "hybrid", selection: Selection | None = None
@@ -72,8 +72,12 @@ class HybridRetriever:
         of the chunks in `selection` (the backend's `select(filters)`) when given."""
         evidence = self.rank(question, max(k, self.settings.candidates), mode, selection)
         t = time.perf_counter()
-        hits = self.fuse(evidence.scores, mode)
+        fused = self.fused_scores(evidence.scores, mode)
         timings = {**evidence.timings_ms, "fuse": _ms(t)}
+        t = time.perf_counter()
+        hits = self.hits(fused, evidence.scores)
+        if not isinstance(self.backend, FaissFilesBackend):
+            timings["fetch"] = _ms(t)  # the hits' chunk records, from the engine
         return SearchResult(hits, timings, evidence.sentence_scores)
 
     def rank(
@@ -109,12 +113,25 @@ class HybridRetriever:
 
     def fuse(self, scores: dict[str, dict[int, float]], mode: str = "hybrid") -> list[Hit]:
         """One ranking from the rankers' scores, each hit keeping every ranker's evidence."""
+        return self.hits(self.fused_scores(scores, mode), scores)
+
+    def hits(self, fused: dict[int, float], scores: dict[str, dict[int, float]]) -> list[Hit]:
+        """The hits of a fused ranking, their chunk records read (from an engine: at once)."""
+        self.store.prefetch_chunks(fused)
+        return hits_from(fused, scores, self.store.chunks)
+
+    def fused_scores(
+        self, scores: dict[str, dict[int, float]], mode: str = "hybrid"
+    ) -> dict[int, float]:
+        """Each candidate row's score in one ranking: RRF of the rankers (and the rules on
+        it), or a single ranker's own scores."""
         if mode == "hybrid":
             k = self.settings.rrf_k
             fused = reciprocal_rank_fusion({name: ranks(s) for name, s in scores.items()}, k=k)
             priors = self.settings.kind_priors
             if priors:  # off unless set: cross-validation kept none (README, "Retrieval study")
                 chunks = self.store.chunks
+                self.store.prefetch_chunks(fused)
                 fused = {row: v * priors.get(chunks[row].kind, 1.0) for row, v in fused.items()}
             margin, votes = self.settings.bm25_margin, self.settings.bm25_margin_votes
             decisive = decisive_lexical_bonus(scores.get("bm25", {}), margin, votes, k)
@@ -123,7 +140,7 @@ class HybridRetriever:
                 fused[row] = fused.get(row, 0.0) + extra
         else:  # a single ranker: its own scores
             fused = dict(scores["dense" if mode == "dense" else "bm25"])
-        return hits_from(fused, scores, self.store.chunks)
+        return fused
 
     def _score_sentences(
         self, rows: list[int], query: np.ndarray
@@ -156,7 +173,7 @@ def hits_from(
             if row in s:
                 evidence[name] = s[row]
                 evidence[f"{name}_rank"] = rank_lists[name][row]
-        hits.append(Hit(chunk=chunks[row], score=fused[row], scores=evidence))
+        hits.append(Hit(chunk=chunks[row], score=fused[row], scores=evidence, row=row))
     return hits
 
 

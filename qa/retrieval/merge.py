@@ -10,18 +10,17 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from qa.corpus.spans import text_from_spans
-from qa.types import Chunk, Hit
+from qa.types import Chunk, Hit, SourceText
 
 
 def merge_adjacent(
     hits: list[Hit],
-    row_of: Mapping[str, int],
-    sources: Mapping[str, str],
+    sources: Mapping[str, SourceText],
     *,
     window: int,
     most: int = 2,
 ) -> list[tuple[Hit, tuple[int, ...]]]:
-    """Hits in rank order, each with the chunk rows it covers.
+    """Hits in rank order, each with the chunk rows it covers (hits of an index: with rows).
 
     Among the first `window` hits, a hit whose chunk directly precedes or follows (same document,
     same section, same kind, next row) that of a better-ranked hit joins it, up to `most` chunks
@@ -30,7 +29,9 @@ def merge_adjacent(
     """
     groups: list[list[tuple[Hit, int]]] = []
     for position, hit in enumerate(hits):
-        row = row_of[hit.chunk.chunk_id]
+        row = hit.row
+        if row < 0:
+            raise ValueError(f"hit {hit.chunk.chunk_id} has no index row to merge by")
         target = None
         if position < window:
             target = next(
@@ -53,7 +54,7 @@ def _neighbours(group: list[tuple[Hit, int]], chunk: Chunk, row: int) -> bool:
     )
 
 
-def _combine(group: list[tuple[Hit, int]], sources: Mapping[str, str]) -> Hit:
+def _combine(group: list[tuple[Hit, int]], sources: Mapping[str, SourceText]) -> Hit:
     best = group[0][0]
     if len(group) == 1:
         return best
@@ -67,4 +68,5 @@ def _combine(group: list[tuple[Hit, int]], sources: Mapping[str, str]) -> Hit:
         page_start=chunks[0].page_start,
         page_end=chunks[-1].page_end,
     )
-    return Hit(chunk=merged, score=best.score, scores={**best.scores, "merged": float(len(group))})
+    scores = {**best.scores, "merged": float(len(group))}
+    return Hit(chunk=merged, score=best.score, scores=scores, row=best.row)

@@ -19,13 +19,9 @@ _POSSESSIVE = re.compile(r"['’]s?$")
 class NameVocabulary:
     """Every word form the documents use, lower-cased, dashed words also by their parts."""
 
-    def __init__(self, texts: Iterable[str]) -> None:
-        words: set[str] = set()
-        for text in texts:
-            for word in _words(text):
-                words.add(word)
-                words.update(p for p in _DASH.split(word) if p)
-        self._words = frozenset(words)
+    def __init__(self, texts: Iterable[str] = (), *, words: Iterable[str] = ()) -> None:
+        """The vocabulary of `texts`, or `words` (word_forms of the texts, as a build saved)."""
+        self._words = frozenset(words) | word_forms(texts)
 
     def unknown_names(self, question: str) -> list[str]:
         """The question's names that no document contains, in question order, once each."""
@@ -54,6 +50,16 @@ def question_names(question: str) -> list[str]:
         elif word[:1].isupper():
             names.extend(p for p in _DASH.split(word) if p[:1].isupper())
     return names
+
+
+def word_forms(texts: Iterable[str]) -> frozenset[str]:
+    """Every word form the texts use, lower-cased, dashed words also by their parts."""
+    words: set[str] = set()
+    for text in texts:
+        for word in _words(text):
+            words.add(word)
+            words.update(p for p in _DASH.split(word) if p)
+    return frozenset(words)
 
 
 def _words(text: str) -> Iterable[str]:

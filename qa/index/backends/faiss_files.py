@@ -1,15 +1,17 @@
-"""The default backend: FAISS flat indexes and a bm25s index, loaded from the index folder into
-this process (qa/index/store.py loads them)."""
+"""The default backend: FAISS flat indexes, a bm25s index, the chunk records and source texts,
+all loaded from the index folder into this process (qa/index/store.py loads them)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qa.index.backends.protocol import Selection, best_first
+from qa.index.backends.protocol import Selection, SourceInfo, TextRange, best_first
 from qa.index.filters import Filters, allowed_rows
+from qa.types import Chunk
 
 if TYPE_CHECKING:
     from qa.index.store import IndexStore
@@ -35,6 +37,22 @@ class FaissFilesBackend:
 
     def fields(self) -> tuple[str, ...]:
         return ("dense", "dense2") if self.store.second is not None else ("dense",)
+
+    def count(self) -> int:
+        return len(self.store.chunks)
+
+    def chunks(self, rows: Collection[int]) -> dict[int, Chunk]:
+        chunks = self.store.chunks
+        for row in rows:
+            if not 0 <= row < len(chunks):
+                raise KeyError(f"no chunk row {row} in this index")
+        return {row: chunks[row] for row in rows}
+
+    def source_texts(self, ranges: Sequence[TextRange]) -> list[str]:
+        return [self.store.sources[r.doc_id][r.start : r.end] for r in ranges]
+
+    def source_info(self, doc_id: str) -> SourceInfo:
+        return SourceInfo(len(self.store.sources[doc_id]), self.store.page_starts.get(doc_id, ()))
 
     def select(self, filters: Filters | None) -> Rows | None:
         return Rows(allowed_rows(self.store.chunks, filters)) if filters else None

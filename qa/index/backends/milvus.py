@@ -3,8 +3,9 @@ disk) or on a Milvus server or cluster (an `http://host:19530` URI). One collect
 the chunk row as primary key, filterable metadata, one FLOAT_VECTOR field per model, and a
 BM25 sparse field that Milvus computes from the chunk's terms (docs/research/milvus-lite.md).
 
-Issue 14, second step: search and filters behind the storage Protocol, passing the same
-contract tests as FAISS. Builds and live add/remove writing through it come next.
+Chunk records (as in chunks.jsonl) ride in the same collection, and each document's source
+text in a second one (`<collection>_text`, in pieces of TEXT_PIECE characters), so a server
+fetches the few a question cites instead of holding them all in memory.
 
 The BM25 field is fed terms this process stems (bm25s's stopwords and Snowball, as the default
 backend indexes), because milvus-lite has no English analyzer: rankings then match bm25s's
@@ -14,20 +15,25 @@ exactly (scores are (k1 + 1) times bm25s's; divided back here).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from qa.errors import IndexCorrupt
-from qa.index.backends.protocol import Selection, best_first
+from qa.index.backends.protocol import Selection, Source, SourceInfo, TextRange, best_first
 from qa.index.filters import DATE, Filters, date_range
 from qa.index.integrity import REPAIR
+from qa.index.records import chunk_from_record, chunk_record
 from qa.types import Chunk
 
 K1, B = 1.5, 0.75  # as bm25s indexes (qa/index/bm25.py)
 INSERT_BATCH = 1000  # chunks a request: about 3 MB of two 384-d vectors and text each
+GET_BATCH = 1000  # ids a request
+VARCHAR_BYTES = 65_535  # Milvus's longest VARCHAR
+# Characters of source text a row: at most 4 UTF-8 bytes each, so a piece always fits a VARCHAR.
+TEXT_PIECE = 16_000
 Terms = Callable[[str], list[str]]
 
 
@@ -57,15 +63,18 @@ class MilvusBackend:
         chunks: Sequence[Chunk],
         vectors: dict[str, np.ndarray],
         terms: Terms,
+        sources: Sequence[Source],
         token: str | None = None,
     ) -> MilvusBackend:
-        """A new collection holding `chunks` (row i = chunks[i]) and their `vectors` by field
-        ("dense", and "dense2" when the index has a second model); replaces one of that name."""
+        """New collections holding `chunks` (row i = chunks[i]), their `vectors` by field
+        ("dense", and "dense2" when the index has a second model) and the documents' `sources`;
+        replaces any of those names."""
         from pymilvus import DataType, Function, FunctionType, MilvusClient
 
         client = MilvusClient(uri, token=token or "")
-        if client.has_collection(collection):
-            client.drop_collection(collection)
+        for name in (collection, text_collection(collection)):
+            if client.has_collection(name):
+                client.drop_collection(name)
         schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
         schema.add_field("row", DataType.INT64, is_primary=True)
         schema.add_field("doc_id", DataType.VARCHAR, max_length=1024)
@@ -74,6 +83,7 @@ class MilvusBackend:
         schema.add_field("date_first", DataType.VARCHAR, max_length=16)  # "" when undated
         schema.add_field("date_last", DataType.VARCHAR, max_length=16)
         schema.add_field("kind", DataType.VARCHAR, max_length=32)
+        schema.add_field("record", DataType.VARCHAR, max_length=VARCHAR_BYTES)  # chunks.jsonl's
         schema.add_field(
             "terms",
             DataType.VARCHAR,
@@ -106,6 +116,7 @@ class MilvusBackend:
             batch = range(first, min(first + INSERT_BATCH, len(chunks)))
             client.insert(collection, [_record(r, chunks[r], vectors, terms) for r in batch])
         client.flush(collection)
+        _create_texts(client, text_collection(collection), sources)
         return cls(client, collection, tuple(vectors), terms, uri)
 
     @classmethod
@@ -124,6 +135,7 @@ class MilvusBackend:
         try:
             client = MilvusClient(uri, token=token or "")
             client.load_collection(collection)
+            client.load_collection(text_collection(collection))
         except MilvusException as error:
             raise IndexCorrupt(
                 f"cannot open the Milvus collection {collection!r} at {uri}: {error}. If a "
@@ -143,6 +155,59 @@ class MilvusBackend:
 
     def fields(self) -> tuple[str, ...]:
         return self._fields
+
+    def count(self) -> int:
+        found = self.client.query(self.collection, filter="", output_fields=["count(*)"])
+        return int(found[0]["count(*)"])
+
+    def chunks(self, rows: Collection[int]) -> dict[int, Chunk]:
+        wanted = sorted({int(row) for row in rows})
+        found: dict[int, Chunk] = {}
+        shared: dict[Any, Any] = {}
+        for batch in _batches(wanted, GET_BATCH):
+            for hit in self.client.get(self.collection, ids=batch, output_fields=["record"]):
+                found[int(hit["row"])] = chunk_from_record(json.loads(hit["record"]), shared)
+        missing = [row for row in wanted if row not in found]
+        if missing:
+            raise KeyError(f"no chunk rows {missing[:5]} in {self.collection!r}")
+        return {row: found[row] for row in rows}
+
+    def source_texts(self, ranges: Sequence[TextRange]) -> list[str]:
+        keys = sorted({_piece_key(r.doc_id, n) for r in ranges for n in _pieces(r)})
+        pieces: dict[str, str] = {}
+        for batch in _batches(keys, GET_BATCH):
+            for hit in self.client.get(
+                text_collection(self.collection), ids=batch, output_fields=["text"]
+            ):
+                pieces[hit["key"]] = hit["text"]
+        texts = []
+        for r in ranges:
+            numbers = list(_pieces(r))
+            if not any(_piece_key(r.doc_id, n) in pieces for n in numbers):
+                self.source_info(r.doc_id)  # KeyError for an unknown document
+                texts.append("")  # past the text's end
+                continue
+            first = numbers[0] * TEXT_PIECE if numbers else r.start
+            joined = "".join(pieces.get(_piece_key(r.doc_id, n), "") for n in numbers)
+            texts.append(joined[r.start - first : r.end - first])
+        return texts
+
+    def source_info(self, doc_id: str) -> SourceInfo:
+        found = self.client.query(
+            text_collection(self.collection),
+            filter=f"doc_id == {_string(doc_id)}",
+            output_fields=["piece", "length", "page_starts"],
+        )
+        if not found:
+            raise KeyError(f"no document {doc_id!r} in {self.collection!r}")
+        found.sort(key=lambda hit: hit["piece"])
+        pages = tuple(start for hit in found for start in json.loads(hit["page_starts"]))
+        return SourceInfo(int(found[0]["length"]), pages)
+
+    def drop(self) -> None:
+        """Delete this index's collections (a server's copy of a build that was replaced)."""
+        for name in (self.collection, text_collection(self.collection)):
+            self.client.drop_collection(name)
 
     def select(self, filters: Filters | None) -> Expression | None:
         if not filters:
@@ -212,20 +277,113 @@ def filter_expression(filters: Filters) -> str:
     return " and ".join(parts)
 
 
+def retire_collections(
+    uri: str, prefix: str, keep: set[str], token: str | None = None
+) -> list[str]:
+    """Drop the collections whose names start with `prefix`, but those in `keep` and their
+    texts: an index folder's earlier builds. The names dropped."""
+    from pymilvus import MilvusClient
+
+    kept = keep | {text_collection(name) for name in keep}
+    client = MilvusClient(uri, token=token or "")
+    try:
+        dropped = [
+            name
+            for name in client.list_collections()
+            if name.startswith(prefix) and name not in kept
+        ]
+        for name in dropped:
+            client.drop_collection(name)
+    finally:
+        client.close()
+    return dropped
+
+
+def text_collection(collection: str) -> str:
+    """The collection holding the source texts of `collection`'s chunks."""
+    return f"{collection}_text"
+
+
+def _create_texts(client: Any, name: str, sources: Sequence[Source]) -> None:
+    """Each source text in rows of TEXT_PIECE characters, keyed "<piece>:<doc_id>"; each row
+    also carries the text's length and the page starts that fall in it."""
+    from pymilvus import DataType
+
+    schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
+    schema.add_field("key", DataType.VARCHAR, is_primary=True, max_length=1100)
+    schema.add_field("doc_id", DataType.VARCHAR, max_length=1024)
+    schema.add_field("piece", DataType.INT64)
+    schema.add_field("text", DataType.VARCHAR, max_length=VARCHAR_BYTES)
+    schema.add_field("length", DataType.INT64)
+    schema.add_field("page_starts", DataType.VARCHAR, max_length=VARCHAR_BYTES)  # JSON list
+    # Milvus wants a vector field in every collection: a constant, never searched.
+    schema.add_field("unused", DataType.FLOAT_VECTOR, dim=2)
+    index = client.prepare_index_params()
+    index.add_index(field_name="unused", index_type="FLAT", metric_type="IP")
+    client.create_collection(name, schema=schema, index_params=index)
+    rows = (row for source in sources for row in _text_rows(source))
+    for batch in _batches(list(rows), INSERT_BATCH // 10):  # up to 64 KB of text a row
+        client.insert(name, batch)
+    client.flush(name)
+
+
+def _text_rows(source: Source) -> Iterator[dict[str, Any]]:
+    text = source.text
+    count = max(1, -(-len(text) // TEXT_PIECE))  # an empty text still has its row
+    for n in range(count):
+        start, end = n * TEXT_PIECE, (n + 1) * TEXT_PIECE
+        last = n == count - 1  # also holds any page start at or past the text's end
+        pages = [p for p in source.page_starts if start <= p and (p < end or last)]
+        yield {
+            "key": _piece_key(source.doc_id, n),
+            "doc_id": source.doc_id,
+            "piece": n,
+            "text": text[start:end],
+            "length": len(text),
+            "page_starts": json.dumps(pages),
+            "unused": [0.0, 0.0],
+        }
+
+
+def _piece_key(doc_id: str, n: int) -> str:
+    return f"{n}:{doc_id}"
+
+
+def _pieces(r: TextRange) -> range:
+    """The numbers of the pieces that hold [start, end)."""
+    if r.end <= r.start:
+        return range(r.start // TEXT_PIECE, r.start // TEXT_PIECE)
+    return range(r.start // TEXT_PIECE, (r.end - 1) // TEXT_PIECE + 1)
+
+
+def _batches(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for first in range(0, len(items), size):
+        yield items[first : first + size]
+
+
 def _record(row: int, chunk: Chunk, vectors: dict[str, np.ndarray], terms: Terms) -> dict:
     first, last = date_range(chunk.date) if chunk.date and DATE.match(chunk.date) else ("", "")
-    record: dict[str, Any] = {
+    record = chunk_record(chunk)
+    del record["search_text"]  # composed again from the record; the next build reads files
+    text = json.dumps(record, ensure_ascii=False, sort_keys=True)
+    if len(text.encode()) > VARCHAR_BYTES:
+        raise ValueError(
+            f"the record of chunk {chunk.chunk_id} is over {VARCHAR_BYTES} bytes, Milvus's "
+            "longest text field; use QA_BACKEND=faiss for this corpus, or report it"
+        )
+    fields: dict[str, Any] = {
         "row": row,
         "doc_id": chunk.doc_id,
         "authors": "|" + "|".join(a.casefold() for a in chunk.authors) + "|",
         "date_first": first,
         "date_last": last,
         "kind": chunk.kind,
+        "record": text,
         "terms": " ".join(terms(chunk.lexical_text)),
     }
     for field, matrix in vectors.items():
-        record[field] = matrix[row].astype(np.float32).tolist()
-    return record
+        fields[field] = matrix[row].astype(np.float32).tolist()
+    return fields
 
 
 def _like(text: str) -> str:

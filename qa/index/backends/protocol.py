@@ -2,15 +2,43 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
 from qa.index.filters import Filters
+from qa.types import Chunk
 
 # Vector fields: the primary model's chunk vectors, and the second model's when the index has them.
 DENSE_FIELDS = ("dense", "dense2")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    """A document's source text without the text: its length and each page's first offset."""
+
+    length: int
+    page_starts: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A document's source text as a build hands it to the backend."""
+
+    doc_id: str
+    text: str
+    page_starts: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TextRange:
+    """[start, end) of a document's source text."""
+
+    doc_id: str
+    start: int
+    end: int
 
 
 class Selection(Protocol):
@@ -24,9 +52,27 @@ class Selection(Protocol):
 
 
 class SearchBackend(Protocol):
-    """Search over an index's chunks, by chunk row (line number in chunks.jsonl). Scores are
-    cosine for dense fields and BM25 (as bm25s computes it) for lexical search; results come
-    best first, equal scores in row order, so every backend ranks alike."""
+    """Search over an index's chunks, by chunk row (line number in chunks.jsonl), and the chunk
+    records and source texts that answers cite. Scores are cosine for dense fields and BM25 (as
+    bm25s computes it) for lexical search; results come best first, equal scores in row order,
+    so every backend ranks alike."""
+
+    def count(self) -> int:
+        """How many chunks the index holds (rows 0 .. count - 1)."""
+        ...
+
+    def chunks(self, rows: Collection[int]) -> dict[int, Chunk]:
+        """The chunk records at `rows`, in one request. KeyError for a row not in the index."""
+        ...
+
+    def source_texts(self, ranges: Sequence[TextRange]) -> list[str]:
+        """Each range of its document's source text, in one request. KeyError for an unknown
+        document; a range past the text's end is cut at the end, as slicing a str is."""
+        ...
+
+    def source_info(self, doc_id: str) -> SourceInfo:
+        """The length and pages of a document's source text. KeyError for an unknown one."""
+        ...
 
     def close(self) -> None:
         """Release the engine (connections, an embedded engine's lock) once no question needs
