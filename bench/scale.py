@@ -1,7 +1,7 @@
 """Benchmark: build, start-up, memory, /ask latency and HTTP throughput at 1k to 100k chunks.
 
 Usage: .venv/bin/python bench/scale.py [--sizes 1000,10000,100000] [--real-up-to 10000]
-    [--backends faiss,milvus] [--no-http]
+    [--bundled] [--backends faiss,milvus,milvus-server] [--no-http]
 Quick check (a few minutes): .venv/bin/python bench/scale.py --sizes 300 --real-up-to 300
 
 Each size gets a corpus of Markdown documents (bench/scale_corpus.py: the bundled documents'
@@ -16,6 +16,8 @@ side by side: each builds its own index of it (the same embedder, real or random
 asked and served (`QA_BACKEND`) alone. For milvus (embedded milvus-lite) the probe also times a
 bare engine baseline, query encode + the pipeline's own client's raw dense search, so that the
 report shows qa's overhead over the engine; every ratio compares rows of one backend and run.
+milvus-server runs the engine in a process of its own (`milvus-lite server`, the gRPC API a
+Milvus cluster serves), so qa's memory is measured apart from the engine's.
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +49,7 @@ from qa.index.embedder import NONE, LazyEmbedder, load_embedder
 from qa.settings import REPO_ROOT, Settings
 
 K = 10
-BACKENDS = ("faiss", "milvus")
+BACKENDS = ("faiss", "milvus", "milvus-server")
 STARTED = time.perf_counter()
 
 
@@ -68,9 +72,9 @@ def percentiles(values: list[float]) -> tuple[float, float]:
 
 
 def vm_rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
+    status = Path("/proc/self/status")
+    if status.exists():
+        return rss_mb(status)
     import resource  # not Linux: the peak instead
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -86,7 +90,12 @@ def probe(spec: dict[str, Any]) -> None:
     from qa.pipeline import MODES, Pipeline
 
     backend = spec.get("backend", "faiss")
-    settings = Settings(corpus_dir=spec["corpus"], index_dir=spec["index"], backend=backend)
+    settings = Settings(
+        corpus_dir=spec["corpus"],
+        index_dir=spec["index"],
+        backend=backend,
+        milvus_uri=spec.get("milvus_uri"),
+    )
     out: dict[str, Any] = {}
     if spec["models_only"]:  # the same imports and warm models, no index
         names = (settings.embedder, settings.second_embedder)
@@ -245,20 +254,30 @@ class Bench:
             log(f"size {size}: wrote {shared['documents']} documents in {seconds:.0f} s")
         folder.mkdir(parents=True, exist_ok=True)
         rows = []
-        for backend in self.args.backends:
-            index = folder / f"index-{backend}" / "default"  # no build reuses another's vectors
-            settings = Settings(corpus_dir=corpus, index_dir=index, backend=backend)
-            rows.append(self.measure(size or 250, settings, folder, shared, real))  # 250: estimates
+        for label in self.args.backends:
+            index = folder / f"index-{label}" / "default"  # no build reuses another's vectors
+            settings = Settings(corpus_dir=corpus, index_dir=index, backend=label.split("-")[0])
+            with engine_server(label, folder) as (uri, engine_rss):
+                settings = settings.model_copy(update={"milvus_uri": uri})
+                row = self.measure(size or 250, settings, folder, shared, real, label)
+                if engine_rss is not None:
+                    row["engine_mb"] = engine_rss()  # after its index was loaded and asked
+            rows.append(row)
         if not self.args.keep:
             shutil.rmtree(folder, ignore_errors=True)
         return rows
 
     def measure(
-        self, size: int, settings: Settings, folder: Path, shared: dict[str, Any], real: bool
+        self,
+        size: int,
+        settings: Settings,
+        folder: Path,
+        shared: dict[str, Any],
+        real: bool,
+        backend: str,
     ) -> dict[str, Any]:
         """One backend at one size: build, then the probe and the HTTP load. The bare encode
         and the flat search's vectors are the size's, made after its first build."""
-        backend = settings.backend
         name = f"size {shared['size']} {backend}"
         row: dict[str, Any] = {**shared, "backend": backend}
         kind = f"real {self.settings.embedder}" if real else "random vectors"
@@ -295,7 +314,8 @@ class Bench:
             spec: dict[str, Any] = {
                 "corpus": str(settings.corpus_dir),
                 "index": str(settings.index_dir),
-                "backend": backend,
+                "backend": settings.backend,
+                "milvus_uri": settings.milvus_uri,
             }
             spec.update(flat=str(flat), questions=self.questions, models_only=False)
             row["probe"] = run_probe(spec)
@@ -309,6 +329,47 @@ class Bench:
             row["http"] = http_stage(settings, self.questions, self.args, served)
             self.rates[rate_key("http", backend)] = (time.perf_counter() - started) / built.chunks
         return row
+
+
+@contextmanager
+def engine_server(
+    label: str, folder: Path
+) -> Iterator[tuple[str | None, Callable[[], float] | None]]:
+    """For "milvus-server": a Milvus server in its own process (`milvus-lite server`, the
+    gRPC API a Milvus cluster serves) on a free local port, so that the probe's and qa serve's
+    memory is qa's alone; yields its URI and a reading of its VmRSS. Nothing for the others."""
+    if label != "milvus-server":
+        yield None, None
+        return
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    command = [str(Path(sys.executable).with_name("milvus-lite")), "server"]
+    command += ["--data-dir", str(folder / "engine-server"), "--host", "127.0.0.1"]
+    command += ["--port", str(port)]
+    with (folder / "engine-server.log").open("wb") as output:
+        server = subprocess.Popen(command, stdout=output, stderr=output)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"milvus-lite server did not start: see {folder}")
+            time.sleep(0.2)
+        status = Path(f"/proc/{server.pid}/status")
+        yield f"http://127.0.0.1:{port}", lambda: rss_mb(status)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def rss_mb(status: Path) -> float:
+    for line in status.read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def rate_key(stage: str, backend: str) -> str:
@@ -325,6 +386,8 @@ def http_stage(settings: Settings, asked: list[str], args: argparse.Namespace, o
     folders = ["--corpus", str(settings.corpus_dir), "--index", str(settings.index_dir)]
     command = [str(Path(sys.executable).with_name("qa")), *folders, "serve", "--port", str(port)]
     env = {**os.environ, "QA_BACKEND": settings.backend}  # the backend its index was built for
+    if settings.milvus_uri:
+        env["QA_MILVUS_URI"] = settings.milvus_uri
     started = time.perf_counter()
     with out.open("wb") as output:  # the child keeps its own handle
         server = subprocess.Popen(command, stdout=output, stderr=output, cwd=REPO_ROOT, env=env)
@@ -425,13 +488,19 @@ def report(rows: list[dict[str, Any]], models: dict[str, Any] | None, bench: Ben
             out.append([str(r["size"]), r["backend"], str(r["chunks"]), f"{p['open_s']:.1f}"])
             out[-1] += [serve, f"{p['rss_mb']:.0f}", f"{beyond:.0f}"]
             out[-1] += [f"{beyond * 1024 / r['chunks']:.1f}", f"{p['peak_mb']:.0f}"]
-        milvus = "; milvus: milvus-lite runs in the process, counted" if engines else ""
+            out[-1].append(f"{r['engine_mb']:.0f}" if "engine_mb" in r else "-")
+        milvus = (
+            "; milvus: milvus-lite runs in the process, counted; milvus-server: a Milvus "
+            "server in its own process (engine MB: its VmRSS after the probe)"
+            if engines
+            else ""
+        )
         table(
             "start-up, fresh subprocess: imports + Pipeline.open + warm models (the models alone: "
             f"{models['open_s']:.1f} s, {models['rss_mb']:.0f} MB); qa serve: until /health.\n"
             f"memory beyond the models = VmRSS after opening - VmRSS of the models alone{milvus}",
             ["size", "backend", "chunks", "open s", "serve s", "VmRSS MB", "beyond MB"]
-            + ["KB/chunk", "peak MB"],
+            + ["KB/chunk", "peak MB", "engine MB"],
             out,
         )
         out = []
@@ -512,7 +581,10 @@ def main() -> None:
         "--bundled", action="store_true", help="first, a row of the bundled corpus (real vectors)"
     )
     parser.add_argument(
-        "--backends", type=backends, default=["faiss"], help="comma list of: faiss, milvus"
+        "--backends",
+        type=backends,
+        default=["faiss"],
+        help="comma list of: faiss, milvus (embedded), milvus-server (milvus-lite server)",
     )
     parser.add_argument("--questions", type=int, default=50, help="eval questions asked")
     parser.add_argument("--chunks-per-document", type=int, default=150)

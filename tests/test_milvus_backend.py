@@ -3,6 +3,7 @@ folder), the pipeline searches there, and the manifest says so (issue 14)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -105,6 +106,18 @@ def test_an_embedded_index_is_free_for_another_process_once_closed(tmp_path: Pat
     folder = Path(pipeline.store.path) / "milvus.db"
 
     assert other_process_opens(folder).returncode != 0  # one process at a time
+    cli = [str(Path(sys.executable).with_name("qa")), "--corpus", str(files.corpus_dir)]
+    cli += ["--index", str(files.index_dir), "outline", "ponds.txt"]
+    env = {
+        **os.environ,
+        "QA_BACKEND": "milvus",
+        "QA_EMBEDDER": "fake",
+        "QA_SECOND_EMBEDDER": "fake2",
+    }
+    env |= {"QA_CHUNK_TARGET_WORDS": "40", "QA_CHUNK_MAX_WORDS": "60", "QA_CHUNK_MIN_WORDS": "10"}
+    refused = subprocess.run(cli, capture_output=True, text=True, timeout=120, env=env)
+    assert refused.returncode != 0
+    assert "--server URL" in refused.stderr and "Traceback" not in refused.stderr
     pipeline.close()
     opened = other_process_opens(folder)
     assert opened.returncode == 0, opened.stderr

@@ -170,6 +170,8 @@ class IndexStore:
         else:
             try:
                 held = self.backend.count()
+            except IndexCorrupt:
+                raise  # the engine could not be opened: its own message says why and what to do
             except Exception as error:  # whatever the engine or its connection raises
                 out.append(f"the search engine does not answer ({error})")
             else:

@@ -15,6 +15,7 @@ exactly (scores are (k1 + 1) times bm25s's; divided back here).
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -132,6 +133,9 @@ class MilvusBackend:
         from pymilvus import MilvusClient
         from pymilvus.exceptions import MilvusException
 
+        # milvus-lite logs a traceback of its own when another process holds the folder; the
+        # IndexCorrupt below says what happened and what to do, once.
+        logging.getLogger("milvus_lite").setLevel(logging.CRITICAL)
         try:
             client = MilvusClient(uri, token=token or "")
             client.load_collection(collection)
