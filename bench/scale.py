@@ -82,7 +82,6 @@ def vm_rss_mb() -> float:
 
 def probe(spec: dict[str, Any]) -> None:
     """In a fresh subprocess: open the pipeline (or only load the models) and time questions."""
-    import resource
 
     started = time.perf_counter()
     import faiss
@@ -108,7 +107,9 @@ def probe(spec: dict[str, Any]) -> None:
     # milvus: milvus-lite's engine (pure Python, a gRPC server on threads) runs inside this
     # process, so its collection and buffers count in this VmRSS and peak.
     out["rss_mb"] = vm_rss_mb()
-    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM, not ru_maxrss: Linux keeps ru_maxrss across execve, so a probe started by a
+    # bench process that had built a large index reported that process's peak as its own.
+    out["peak_mb"] = rss_mb(Path("/proc/self/status"), "VmHWM:")
     if not spec["models_only"]:
         asked = spec["questions"]
         for mode in MODES:
@@ -365,9 +366,9 @@ def engine_server(
         server.wait(timeout=30)
 
 
-def rss_mb(status: Path) -> float:
+def rss_mb(status: Path, field: str = "VmRSS:") -> float:
     for line in status.read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field):
             return int(line.split()[1]) / 1024
     return float("nan")
 

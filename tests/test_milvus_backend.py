@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +21,7 @@ from qa.index.backends.milvus import MilvusBackend
 from qa.index.build import build_index
 from qa.index.embedder import load_embedder
 from qa.index.fetched import FetchedChunks, FetchedSources
+from qa.index.integrity import live_folder, read_manifest
 from qa.index.ownership import check_index_location
 from qa.index.store import load_index
 from qa.pipeline import Pipeline
@@ -134,6 +138,35 @@ def test_health_says_which_backend_serves(on_milvus: Pipeline, tiny_pipeline) ->
         assert client.get("/health").json()["backend"] == "faiss"
 
 
+@pytest.fixture
+def milvus_server(tmp_path: Path) -> Iterator[str]:
+    """A Milvus server in a process of its own on a free local port: `milvus-lite server`,
+    which serves the gRPC API a Milvus cluster does, reached by URI as a cluster would be."""
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    command = [str(Path(sys.executable).with_name("milvus-lite")), "server", "--port", str(port)]
+    command += ["--data-dir", str(tmp_path / "server-data"), "--host", "127.0.0.1"]
+    log = (tmp_path / "server.log").open("wb")
+    server = subprocess.Popen(command, stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 60
+        while not listening(port):
+            assert server.poll() is None, (tmp_path / "server.log").read_text()
+            assert time.monotonic() < deadline, "milvus-lite server did not start in 60 s"
+            time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
 def collections(uri: str) -> set[str]:
     from pymilvus import MilvusClient
 
@@ -145,38 +178,37 @@ def collections(uri: str) -> set[str]:
 
 
 def test_on_a_server_each_build_is_a_collection_and_replaced_ones_are_dropped_a_build_later(
-    tmp_path: Path,
+    tmp_path: Path, milvus_server: str, tiny_pipeline: Pipeline
 ) -> None:
-    """QA_MILVUS_URI names a server (here a milvus-lite file outside the index folder, which the
-    same client treats alike): a build's collection stays until the build after the one that
-    replaced it (servers still answer from it until they reload), and another index folder's
-    collections on that server are never touched."""
-    server = str(tmp_path / "server.db")
+    """QA_MILVUS_URI names a server: a build's collections stay until the build after the one
+    that replaced it (servers still answer from them until they reload); another index
+    folder's collections on that server are never touched; answers equal FAISS's."""
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     files = small_corpus_settings(tmp_path / "a", {"ponds.txt": PONDS, "bridges.txt": BRIDGES})
-    settings = files.model_copy(update={"backend": "milvus", "milvus_uri": server})
+    settings = files.model_copy(update={"backend": "milvus", "milvus_uri": milvus_server})
     other = small_corpus_settings(tmp_path / "b", {"ponds.txt": PONDS})
-    other = other.model_copy(update={"backend": "milvus", "milvus_uri": server})
+    other = other.model_copy(update={"backend": "milvus", "milvus_uri": milvus_server})
     embedder = load_embedder(settings.embedder)
 
     build_index(other, embedder)
-    theirs = collections(server)
+    theirs = collections(milvus_server)
     made = []
     for _ in range(3):
         build_index(settings, embedder, force=True)
-        manifest = load_index(settings, embedder).manifest
+        manifest = read_manifest(live_folder(settings.index_dir))
         assert manifest["milvus"]["embedded"] is False
         made.append(manifest["milvus"]["collection"])
 
     assert len(set(made)) == 3
     assert all(name.startswith(collection_prefix(settings.index_dir)) for name in made)
     kept = {made[1], made[2], f"{made[1]}_text", f"{made[2]}_text"}
-    assert collections(server) == theirs | kept
+    assert collections(milvus_server) == theirs | kept
     pipeline = Pipeline.open(settings, build_if_missing=False)
     try:
-        assert pipeline.ask("Why do decks twist in the wind?", k=3).passages
         assert isinstance(pipeline.store.chunks, FetchedChunks)
+        for question in QUESTIONS:
+            assert passages(pipeline, question) == passages(tiny_pipeline, question), question
     finally:
         pipeline.close()
 
