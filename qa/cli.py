@@ -40,12 +40,13 @@ from qa.errors import (
     UnsupportedType,
 )
 from qa.library_commands import add_command, remove_command
-from qa.prompt import line_reader
+from qa.prompt import history_file, line_reader
 from qa.remote import RemoteQA
 from qa.render import Renderer
 from qa.serve_command import serve_command
 
 if TYPE_CHECKING:
+    from qa.chat.service import ChatService
     from qa.pipeline import Mode, Pipeline
     from qa.schema import AskResponse
     from qa.settings import Settings
@@ -322,34 +323,77 @@ def ask(
 @mode_option
 @filter_options
 @server_option
+@click.option(
+    "--log",
+    "log_path",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Append each question and its cited answer to FILE as JSON lines.",
+)
 @click.pass_obj
-def chat(obj: dict[str, Any], k: int, mode: Mode, server: str | None, **filter_values: Any) -> None:
-    """Ask questions one after another; `quit`, `exit` or Ctrl-D leaves.
+def chat(
+    obj: dict[str, Any],
+    k: int,
+    mode: Mode,
+    server: str | None,
+    log_path: Path | None,
+    **filter_values: Any,
+) -> None:
+    """Ask questions one after another; `:quit`, `quit` or Ctrl-D leaves, `:help` lists the
+    commands (`:open N`, `:more`, `:k N`, `:doc`, `:author`, `:since`, `:clear`, `:docs`,
+    `:outline`, `:save FILE`).
 
-    Reads lines from stdin when it is not a terminal, so questions can be piped in. With
-    --server URL (or QA_SERVER) the `qa serve` there answers, so chat starts at once.
+    A follow-up ("what about India?", "why?") is searched with the question before it, and the
+    screen says what was searched; "who wrote that?" is answered from the last citation. Ctrl-C
+    cancels a question being answered. Line history is kept in $XDG_STATE_HOME/qa (or
+    ~/.local/state/qa). Reads lines from stdin when it is not a terminal, so questions can be
+    piped in. With --server URL (or QA_SERVER) the `qa serve` there answers, so chat starts at
+    once.
 
     \b
     Examples:
       qa chat
-      qa chat -k 3
-      printf 'What is the SCO?\\nquit\\n' | qa chat
+      qa chat -k 3 --log ~/notes/arctic.jsonl
+      printf 'What is the SCO?\\nwho wrote that?\\n' | qa chat
       qa chat --server http://127.0.0.1:8000
     """
-    answer = _answerer(obj, server, k, mode, _filters(**filter_values))
-    renderer = Renderer()
-    read_line = line_reader()
-    click.echo("Ask a question; `quit`, `exit` or Ctrl-D to leave.", err=True)
+    from qa.chat.output import ChatOutput
+    from qa.chat.session import ChatSession
+
+    session = ChatSession(
+        _chat_service(obj, server, k, mode),
+        ChatOutput(),
+        k=k,
+        mode=mode,
+        filters=_filters(**filter_values),
+        log=log_path,
+    )
+    read_line = line_reader(history_file())
+    click.echo("Ask a question; :help lists the commands, :quit or Ctrl-D leaves.", err=True)
     while (line := read_line()) is not None:
-        question = line.strip()
-        if question.lower() in {"quit", "exit"}:
+        if line.strip().lower() in {"quit", "exit"}:
             break
-        if not question:
-            continue
         try:
-            renderer.answer(answer(question))
+            if not session.handle(line):
+                break
+        except KeyboardInterrupt:  # Ctrl-C while answering: that question only
+            session.out.note("(cancelled)")
         except (InvalidQuestion, RejectedQuestion, ServerBusy) as error:  # the next may do
             click.echo(f"error: {error}", err=True)
+
+
+def _chat_service(obj: dict[str, Any], server: str | None, k: int, mode: Mode) -> ChatService:
+    """What the chat asks: the server at `server` (checked to answer), or the pipeline here."""
+    from qa.chat.service import LocalService, RemoteService
+
+    if server is not None:
+        key = obj["settings"].api_key
+        remote = RemoteQA(server, api_key=None if key is None else key.get_secret_value())
+        click.get_current_context().with_resource(remote).check()
+        return RemoteService(remote)
+    from qa.pipeline import validate_options
+
+    validate_options(k, mode, obj["settings"])  # a bad -k would refuse every question
+    return LocalService(_open_pipeline(obj["settings"]))
 
 
 def _answerer(

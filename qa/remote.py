@@ -23,7 +23,7 @@ from qa.errors import (
 if TYPE_CHECKING:
     import httpx
 
-    from qa.schema import AskResponse
+    from qa.schema import AskResponse, DocumentDetail, DocumentOut, DocumentTextOut
 
 CONNECT_TIMEOUT_S = 5.0
 ANSWER_TIMEOUT_S = 60.0  # a question may wait in the server's queue behind others
@@ -95,6 +95,40 @@ class RemoteQA:
                 f"the server at {self.url} did not answer with a qa answer; is it `qa serve`?"
             ) from error
 
+    def documents(self) -> list[DocumentOut]:
+        """GET /documents: every indexed document."""
+        from qa.schema import DocumentOut
+
+        return self._parsed("GET", "/documents", list[DocumentOut])
+
+    def document(self, doc_id: str) -> DocumentDetail:
+        """GET /documents/{doc_id}: one document with its outline."""
+        from qa.schema import DocumentDetail
+
+        return self._parsed("GET", _document_path(doc_id), DocumentDetail)
+
+    def document_text(self, doc_id: str, start: int, end: int | None) -> DocumentTextOut:
+        """GET /documents/{doc_id}/text: the stored text in [start, end) (end None: as much
+        as the server gives from start)."""
+        from qa.schema import DocumentTextOut
+
+        path = f"{_document_path(doc_id)}/text"
+        span = {"start": start} if end is None else {"start": start, "end": end}
+        return self._parsed("GET", path, DocumentTextOut, params=span)
+
+    def _parsed(self, method: str, path: str, shape: Any, **kwargs: Any) -> Any:
+        """A response body as `shape` (a model or a list of one), or ServerFailed."""
+        from pydantic import TypeAdapter, ValidationError
+
+        response = self._request(method, path, **kwargs)
+        try:
+            return TypeAdapter(shape).validate_json(response.content)
+        except ValidationError as error:
+            raise ServerFailed(
+                f"the server at {self.url} did not answer {method} {path} as qa does; "
+                "is it `qa serve`?"
+            ) from error
+
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         import httpx
 
@@ -152,6 +186,13 @@ class RemoteQA:
             return RejectedRequest(detail or f"the server at {self.url} refused it ({status})")
         reason = f": {detail}" if detail else ""
         return ServerFailed(f"the server at {self.url} failed ({status}){reason}")
+
+
+def _document_path(doc_id: str) -> str:
+    """/documents/{doc_id}, the id quoted (it may hold "/", spaces, "#", "?")."""
+    from urllib.parse import quote
+
+    return f"/documents/{quote(doc_id, safe='/')}"
 
 
 def _detail(response: httpx.Response) -> tuple[str, frozenset[str]]:

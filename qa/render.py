@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.text import Text
 
     from qa.schema import AskResponse, PassageOut
@@ -35,15 +36,18 @@ def confidence_words(confidence: float) -> str:
 
 
 class Renderer:
-    """Answers for people: rank, score, title, authors, section, passage, citation.
+    """Answers for people: number, title, authors and date, section, passage, citation.
 
-    Highlighted sentences are emphasised (their `text_highlights`), locally and from a server.
+    Highlighted sentences are emphasised (their `text_highlights`) on a terminal, and marked
+    »like this« where the output is not one (a pipe, a file), so copied text keeps them.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, console: Console | None = None) -> None:
         from rich.console import Console
 
-        self.console = Console(highlight=False)
+        self.console = console or Console(highlight=False)
+        # Where styles do not show (a pipe, a file, a dumb terminal), highlights are marked.
+        self.marks = not self.console.is_terminal or self.console.color_system is None
 
     def answer(self, response: AskResponse) -> None:
         if response.abstain_reason == "no_match":
@@ -66,19 +70,18 @@ class Renderer:
         for passage in response.passages:
             self.passage(passage)
 
-    def passage(self, p: PassageOut) -> None:
+    def passage(self, p: PassageOut, number: int | None = None) -> None:
         from rich.text import Text
 
-        head = Text.assemble(
-            (f"{p.rank}. ", "bold"), (f"{p.score:.4f}  ", "cyan"), (p.title, "bold")
-        )
-        if p.authors:
-            head.append(f" — {', '.join(p.authors)}", style="dim")
-        self.console.print(head)
+        self._indented(Text.assemble((f"{number or p.rank}. ", "bold"), (p.title, "bold")), 0)
+        byline = [*p.authors, *([p.date] if p.date else [])]
+        if byline:  # a name is never cut across lines
+            for line in pack(byline, max(self.console.width - 3, 20), " · "):
+                self.console.print(Text("   ") + Text(line, style="dim"))
         if p.section_path:
             self._indented(Text(" › ".join(p.section_path), style="italic"))
         self._indented(self.highlighted(p))
-        self._indented(Text(f"{p.doc_id}{_pages(p)} [{p.start}:{p.end}]", style="green"))
+        self._indented(Text(citation(p), style="green"))
         self.console.print()
 
     def _indented(self, text: Text, indent: int = 3) -> None:
@@ -91,16 +94,68 @@ class Renderer:
     def highlighted(self, p: PassageOut) -> Text:
         from rich.text import Text
 
-        text = Text(p.text)
-        for start, end in p.text_highlights:  # offsets into p.text: no source text needed
-            text.stylize("bold yellow", start, end)
+        if not self.marks:
+            text = Text(p.text)
+            for start, end in p.text_highlights:  # offsets into p.text: no source text needed
+                text.stylize("bold yellow", start, end)
+            return text
+        text, cursor = Text(), 0
+        for start, end in sorted(p.text_highlights):
+            if start < cursor:
+                continue
+            text.append(p.text[cursor:start])
+            text.append(f"{OPEN_MARK}{p.text[start:end]}{CLOSE_MARK}", style="bold")
+            cursor = end
+        text.append(p.text[cursor:])
         return text
 
 
-def _pages(p: PassageOut) -> str:
-    """ ", p. 4" or ", pp. 4–5"; nothing where the format has no pages."""
-    if p.page_start is None:
-        return ""
-    if p.page_end is None or p.page_end == p.page_start:
-        return f", p. {p.page_start}"
-    return f", pp. {p.page_start}–{p.page_end}"
+OPEN_MARK, CLOSE_MARK = "»", "«"  # a highlight, where the output shows no styles
+
+
+def citation(p: PassageOut) -> str:
+    """Author, “Title” (date), § section, p. N — doc_id [start:end]: what a reader cites, and
+    where `qa` finds it again.
+
+    >>> from qa.schema import PassageOut, RetrieverScores
+    >>> p = PassageOut(rank=1, score=0.5, doc_id="a.pdf", title="Axis", authors=["Lo", "Yu"],
+    ...     date="2016", section="Gas", section_path=["Energy", "Gas"], text="t", start=5,
+    ...     end=9, spans=[], highlights=[], scores=RetrieverScores(), chunk_id="a#1",
+    ...     page_start=3, page_end=4)
+    >>> citation(p)
+    'Lo and Yu, “Axis” (2016), § Gas, pp. 3–4 — a.pdf [5:9]'
+    """
+    parts = [names(p.authors)] if p.authors else []
+    parts.append(f"“{p.title}”" + (f" ({p.date})" if p.date else ""))
+    if p.section_path and p.section_path[-1] != p.title:
+        parts.append(f"§ {p.section_path[-1]}")
+    if p.page_start is not None:
+        same = p.page_end in (None, p.page_start)
+        parts.append(f"p. {p.page_start}" if same else f"pp. {p.page_start}–{p.page_end}")
+    return ", ".join(parts) + f" — {p.doc_id} [{p.start}:{p.end}]"
+
+
+def names(authors: list[str]) -> str:
+    """ "A", "A and B", "A, B and C"."""
+    if len(authors) <= 2:
+        return " and ".join(authors)
+    return f"{', '.join(authors[:-1])} and {authors[-1]}"
+
+
+def pack(items: list[str], width: int, separator: str) -> list[str]:
+    """Items joined by `separator` in lines of at most `width`, never cutting an item (one
+    longer than a line gets a line of its own). Hand-written: rich and textwrap break at any
+    space, which cuts a name such as "Yu Bin" across lines.
+
+    >>> pack(["Bobo Lo", "Yu Bin", "Marcin Kaczmarski"], 20, ", ")
+    ['Bobo Lo, Yu Bin,', 'Marcin Kaczmarski']
+    """
+    lines: list[str] = []
+    for item in items:
+        if lines and len(lines[-1]) + len(separator) + len(item) <= width:
+            lines[-1] += separator + item
+        else:
+            if lines:
+                lines[-1] += separator.rstrip()
+            lines.append(item)
+    return lines

@@ -25,7 +25,7 @@ from qa.errors import (
     QAError,
     UnknownDocument,
 )
-from qa.render import ABSTAIN_NOTE, UNKNOWN_NAMES_NOTE, Renderer, confidence_words
+from qa.render import ABSTAIN_NOTE, UNKNOWN_NAMES_NOTE, Renderer, citation, confidence_words
 from qa.schema import AskResponse, PassageOut
 from qa.settings import Settings
 
@@ -56,7 +56,8 @@ def api_ask(pipeline, question: str, k: int = 5) -> dict:
 
 
 def rendered(response: dict) -> str:
-    """What `qa ask` prints for an API response, at a width where nothing wraps."""
+    """What `qa ask` prints for an API response, at a width where nothing wraps, to a pipe
+    (highlights marked »like this«)."""
     lines = []
     if response["unknown_names"]:
         lines.append(f"{UNKNOWN_NAMES_NOTE} {', '.join(response['unknown_names'])}.")
@@ -66,13 +67,23 @@ def rendered(response: dict) -> str:
         words = confidence_words(response["confidence"])
         lines += [f"The first passage {words} (confidence {response['confidence']:.2f}).", ""]
     for p in response["passages"]:
-        authors = f" — {', '.join(p['authors'])}" if p["authors"] else ""
-        lines.append(f"{p['rank']}. {p['score']:.4f}  {p['title']}{authors}")
+        lines.append(f"{p['rank']}. {p['title']}")
+        byline = [*p["authors"], *([p["date"]] if p["date"] else [])]
+        if byline:
+            lines.append("   " + " · ".join(byline))
         if p["section_path"]:
             lines.append("   " + " › ".join(p["section_path"]))
-        lines += ["   " + line if line else "" for line in p["text"].split("\n")]
-        lines += [f"   {p['doc_id']} [{p['start']}:{p['end']}]", ""]
+        lines += ["   " + line if line else "" for line in marked(p).split("\n")]
+        lines += [f"   {citation(PassageOut.model_validate(p))}", ""]
     return "\n".join(lines) + "\n"
+
+
+def marked(p: dict) -> str:
+    text, out, cursor = p["text"], "", 0
+    for start, end in sorted(p["text_highlights"]):
+        out += f"{text[cursor:start]}»{text[start:end]}«"
+        cursor = end
+    return out + text[cursor:]
 
 
 def test_ask_json_is_exactly_the_api_response(tiny_settings: Settings, tiny_pipeline) -> None:
@@ -91,7 +102,7 @@ def test_ask_prints_ranked_passages_with_their_citations(
 
     assert result.exit_code == 0, result.output
     assert result.stdout == rendered(api_ask(tiny_pipeline, POND_QUESTION, k=2))
-    assert re.search(r"^   ponds\.txt \[\d+:\d+\]$", result.stdout, re.MULTILINE)
+    assert re.search(r"^   .*“FRESHWATER PONDS”.* — ponds\.txt \[\d+:\d+\]$", result.stdout, re.M)
 
 
 def test_an_abstaining_answer_says_so_before_the_nearest_passages(
@@ -208,7 +219,7 @@ def test_chat_answers_each_question_until_quit(tiny_settings: Settings, tiny_pip
         + "qa> quit\n"
     )
     assert result.stderr == (
-        "Ask a question; `quit`, `exit` or Ctrl-D to leave.\n"
+        "Ask a question; :help lists the commands, :quit or Ctrl-D leaves.\n"
         f"error: the question is {len(too_long)} characters; keep it under 1000\n"
     )
 
