@@ -18,6 +18,7 @@ from qa.errors import (
     ServerFailed,
     ServerUnreachable,
     Unauthorized,
+    UnknownDocument,
 )
 
 if TYPE_CHECKING:
@@ -174,6 +175,12 @@ class RemoteQA:
                 + advice,
                 retry_after_s=int(wait) if busy else 1,
             )
+        if (
+            response.status_code == 404
+            and detail
+            and response.request.url.path.startswith("/documents/")
+        ):  # qa's own 404: no such document
+            return UnknownDocument(detail)
         if response.status_code in {404, 405}:  # every qa server has GET /health, POST /ask
             asked = f"{response.request.method} {response.request.url.path}"
             return RejectedRequest(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from fastapi.testclient import TestClient
+from rich.console import Console
 
 from qa.api import create_app
 from qa.cli import MODES, exit_code, main
@@ -102,7 +104,8 @@ def test_ask_prints_ranked_passages_with_their_citations(
 
     assert result.exit_code == 0, result.output
     assert result.stdout == rendered(api_ask(tiny_pipeline, POND_QUESTION, k=2))
-    assert re.search(r"^   .*“FRESHWATER PONDS”.* — ponds\.txt \[\d+:\d+\]$", result.stdout, re.M)
+    cited = r"^   .*“FRESHWATER PONDS[^”]*”.* — ponds\.txt \[\d+:\d+\]$"
+    assert re.search(cited, result.stdout, re.MULTILINE)
 
 
 def test_an_abstaining_answer_says_so_before_the_nearest_passages(
@@ -135,8 +138,9 @@ def test_highlighted_sentences_are_emphasised_in_the_passage(
     passages = [p for p in response.passages if p.highlights]
     assert passages, "every passage should have highlighted sentences"
 
+    on_terminal = Renderer(Console(force_terminal=True))
     for passage in passages:
-        text = Renderer().highlighted(passage)
+        text = on_terminal.highlighted(passage)
         emphasised = {text.plain[span.start : span.end] for span in text.spans}
         assert expected_highlights(tiny_settings, passage) <= emphasised
 
@@ -384,3 +388,15 @@ def test_the_mode_choices_are_the_pipeline_modes() -> None:
     from qa.pipeline import MODES as PIPELINE_MODES
 
     assert MODES == PIPELINE_MODES
+
+
+def test_piped_output_marks_the_highlighted_sentences_in_plain_text(
+    tiny_settings: Settings, tiny_pipeline
+) -> None:
+    response = AskResponse.from_answer(tiny_pipeline.ask(BRIDGE_QUESTION, 5))
+    piped = Renderer(Console(file=io.StringIO()))
+
+    for passage in (p for p in response.passages if p.text_highlights):
+        plain = piped.highlighted(passage).plain
+        for start, end in passage.text_highlights:
+            assert f"»{passage.text[start:end]}«" in plain

@@ -107,7 +107,7 @@ def test_the_cli_names_the_page(library: Settings, pipeline: Pipeline) -> None:
     result = qa(library, "ask", "When did nitrate levels fall after the outfall repair?")
 
     assert result.exit_code == 0, result.output
-    assert "field_report.docx, p. 2 [" in result.stdout
+    assert "p. 2 — field_report.docx [" in result.stdout
 
 
 def text_of(pipeline: Pipeline, doc_id: str, **params: int) -> tuple[int, dict]:

@@ -18,7 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 from qa.chat.followup import Reading, read_line
 from qa.chat.markdown import session_markdown
-from qa.errors import QAError
+from qa.errors import (
+    InvalidQuestion,
+    InvalidRange,
+    RejectedQuestion,
+    ServerBusy,
+    UnknownDocument,
+)
 from qa.render import citation, names
 
 if TYPE_CHECKING:
@@ -27,6 +33,9 @@ if TYPE_CHECKING:
     from qa.pipeline import Mode
     from qa.schema import AskResponse, PassageOut
 
+# Refusals of one line, after which the next may do; any other error (no server, a wrong key, a
+# k the server refuses) would refuse every line, so it ends the chat with its exit code.
+NEXT_MAY_DO = (InvalidQuestion, RejectedQuestion, ServerBusy, UnknownDocument, InvalidRange)
 CONTEXT_CHARS = 600  # of source text either side of a passage `:open` shows
 MAX_K = 50  # the API's limit
 
@@ -78,7 +87,7 @@ class ChatSession:
             return self.command(text)
         try:
             self.ask(text)
-        except QAError as error:  # the next question may do
+        except NEXT_MAY_DO as error:
             self.out.error(str(error))
         return True
 
@@ -138,7 +147,7 @@ class ChatSession:
             return True
         try:
             handler(self, " ".join(args))
-        except QAError as error:
+        except NEXT_MAY_DO as error:
             self.out.error(str(error))
         return True
 

@@ -175,9 +175,7 @@ def mean(values: Iterable[float | bool]) -> float | None:
     return sum(items) / len(items) if items else None
 
 
-def expected_calibration_error(
-    pairs: Sequence[tuple[float, bool]], bins: int = 10
-) -> float | None:
+def expected_calibration_error(pairs: Sequence[tuple[float, bool]], bins: int = 10) -> float | None:
     """ECE of (confidence, outcome) pairs: the mean gap between confidence and the outcome
     rate in equal-width confidence bins, weighted by their sizes (Naeini et al. 2015; Guo et
     al. 2017, eq. 3). None for no pairs.

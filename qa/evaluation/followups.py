@@ -7,7 +7,7 @@ before) and, as the baseline, searched as typed; a question about the last answe
 the reply states the expected field of the expected document; a standalone second question
 scores 1 for "resolved" only when the chat did not rewrite it.
 
-    .venv/bin/python eval/followups.py [--locked]
+    .venv/bin/python -m qa.evaluation.followups [--locked]
 """
 
 from __future__ import annotations
