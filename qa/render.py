@@ -49,7 +49,8 @@ class Renderer:
         # Where styles do not show (a pipe, a file, a dumb terminal), highlights are marked.
         self.marks = not self.console.is_terminal or self.console.color_system is None
 
-    def answer(self, response: AskResponse) -> None:
+    def answer(self, response: AskResponse, shown: frozenset[str] = frozenset()) -> None:
+        """The answer; passages whose chunk_id is in `shown` (a chat's last answer) say so."""
         if response.abstain_reason == "no_match":
             self.console.print(NO_MATCH_NOTE, style="yellow", markup=False)
             return
@@ -68,12 +69,15 @@ class Renderer:
             )
             self.console.print()
         for passage in response.passages:
-            self.passage(passage)
+            self.passage(passage, again=passage.chunk_id in shown)
 
-    def passage(self, p: PassageOut, number: int | None = None) -> None:
+    def passage(self, p: PassageOut, number: int | None = None, again: bool = False) -> None:
         from rich.text import Text
 
-        self._indented(Text.assemble((f"{number or p.rank}. ", "bold"), (p.title, "bold")), 0)
+        head = Text.assemble((f"{number or p.rank}. ", "bold"), (p.title, "bold"))
+        if again:
+            head.append("  (also in the last answer)", style="dim")
+        self._indented(head, 0)
         byline = [*p.authors, *([p.date] if p.date else [])]
         if byline:  # a name is never cut across lines
             for line in pack(byline, max(self.console.width - 3, 20), " · "):

@@ -255,3 +255,15 @@ def test_help_lists_every_command(screen: Screen) -> None:
 def test_quit_ends_the_session(screen: Screen) -> None:
     assert screen.session.handle(":quit") is False
     assert screen.session.handle(BRIDGE) is True
+
+
+def test_a_follow_up_marks_the_passages_the_last_answer_showed(screen: Screen) -> None:
+    screen.type(BRIDGE)
+    before = {p.chunk_id for p in screen.session.exchanges[-1].passages}
+
+    shown = screen.type("and the towers?")
+
+    again = [p for p in screen.session.exchanges[-1].passages if p.chunk_id in before]
+    assert again, "the tiny corpus has few passages: some come back"
+    assert shown.count("(also in the last answer)") == len(again)
+    assert "(also in the last answer)" not in screen.type("What lives in open water?")

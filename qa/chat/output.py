@@ -19,8 +19,8 @@ class ChatOutput:
         self.console = self.renderer.console
         self.errors = Console(stderr=True, highlight=False)  # apart from answers, as `qa ask`
 
-    def answer(self, response: AskResponse) -> None:
-        self.renderer.answer(response)
+    def answer(self, response: AskResponse, shown: frozenset[str] = frozenset()) -> None:
+        self.renderer.answer(response, shown)
 
     def passage(self, passage: PassageOut, number: int) -> None:
         self.renderer.passage(passage, number)

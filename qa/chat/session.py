@@ -106,7 +106,13 @@ class ChatSession:
                 self.out.note(f"(a follow-up: searched “{reading.search}”)")
             exchange.response = self.service.ask(reading.search, self.k, self.mode, self.filters)
             exchange.passages = list(exchange.response.passages)
-            self.out.answer(exchange.response)
+            # A follow-up often finds the last answer's passages again: say so, to read past.
+            shown = (
+                {p.chunk_id for p in last.passages}
+                if last and reading.kind == "followup"
+                else set()
+            )
+            self.out.answer(exchange.response, frozenset(shown))
         self.exchanges.append(exchange)
         self._log(exchange)
 
