@@ -199,7 +199,7 @@ class ChatSession:
             self.out.error(f":k takes a number from 1 to {MAX_K}, e.g. :k 3")
             return
         self.k = int(arg)
-        self.out.note(f"{self.k} passages per answer.")
+        self.out.note(f"{self.k} passage{'s' if self.k > 1 else ''} per answer.")
 
     def doc(self, arg: str) -> None:
         if not arg:
@@ -256,7 +256,8 @@ class ChatSession:
         except OSError as error:
             self.out.error(f"cannot write {path}: {error.strerror}")
             return
-        self.out.note(f"Saved {len(self.exchanges)} exchanges to {path}.")
+        count = len(self.exchanges)
+        self.out.note(f"Saved {count} exchange{'s' if count != 1 else ''} to {path}.")
 
     def _log(self, exchange: Exchange) -> None:
         if self.log is None:
