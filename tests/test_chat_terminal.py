@@ -167,3 +167,27 @@ def test_ctrl_c_cancels_the_question_being_answered_and_the_chat_goes_on(
     assert ":quit" in ask(child, ":help")
     child.sendline(":quit")
     child.expect(pexpect.EOF)
+
+
+def test_every_other_command_in_the_terminal(
+    tiny_settings: Settings, tiny_pipeline, state: Path
+) -> None:
+    child = chat(tiny_settings, state)
+    ask(child, "How are the cables of a suspension bridge anchored?")
+
+    assert "3. " in ask(child, ":more")
+    assert "1 passage per answer." in ask(child, ":k 1")
+    assert "Only FRESHWATER PONDS" in ask(child, ":doc FRESHWATER")
+    only_ponds = ask(child, "What keeps a long deck steady?")
+    assert "ponds.txt [" in only_ponds and "bridges.txt [" not in only_ponds
+    assert "No filters" in ask(child, ":clear")
+    assert "girder" in ask(child, ":author girder")
+    assert "bridges.txt [" in ask(child, "What lives in open water?")
+    assert "2020 or later" in ask(child, ":since 2020")
+    assert "No passage matches the filters" in ask(child, "What lives in open water?")
+    ask(child, ":clear")
+    docs = ask(child, ":docs")
+    assert "ponds.txt" in docs and "bridges.txt" in docs
+    assert "Wind and the deck  [" in ask(child, ":outline bridges.txt")
+    child.sendline(":quit")
+    child.expect(pexpect.EOF)
