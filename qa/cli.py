@@ -399,27 +399,9 @@ def _chat_service(obj: dict[str, Any], server: str | None, k: int, mode: Mode) -
 def _answerer(
     obj: dict[str, Any], server: str | None, k: int, mode: Mode, filters: dict[str, Any]
 ) -> Callable[[str], AskResponse]:
-    """What answers a question: the server at `server` (checked to answer), or the pipeline
-    opened here."""
-    if server is not None:
-        key = obj["settings"].api_key
-        remote = RemoteQA(server, api_key=None if key is None else key.get_secret_value())
-        click.get_current_context().with_resource(remote).check()
-        return partial(remote.ask, k=k, mode=mode, filters=filters)
-    from qa.pipeline import validate_options
-
-    validate_options(k, mode, obj["settings"])  # a bad -k would refuse every question
-    pipeline = _open_pipeline(obj["settings"])
-    return partial(_ask, pipeline, k=k, mode=mode, filters=filters)
-
-
-def _ask(
-    pipeline: Pipeline, question: str, k: int, mode: Mode, filters: dict[str, Any]
-) -> AskResponse:
-    from qa.schema import AskResponse, FiltersIn
-
-    chosen = FiltersIn(**filters).to_filters() if filters else None
-    return AskResponse.from_answer(pipeline.ask(question, k, mode=mode, filters=chosen))
+    """What answers `qa ask`'s question: the chat's service (a server, or the pipeline here)."""
+    service = _chat_service(obj, server, k, mode)
+    return partial(service.ask, k=k, mode=mode, filters=filters)
 
 
 @main.command(short_help="Print a document's headings with offsets.")
